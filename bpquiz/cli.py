@@ -24,7 +24,6 @@ from .variants import ARTICLE_EXAMPLE, DrawError, draw_variant, random_seed, run
 
 app = typer.Typer(
     name="bpquiz",
-    help="One backpropagation exercise per student: worksheets, worked solutions, automatic grading.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
@@ -53,12 +52,12 @@ def _root(
     """One backpropagation exercise per student: worksheets, worked solutions, automatic grading.
 
     A 2-2-2 sigmoid network (the article's), randomized per student: `generate` a class set,
-    `solve` one variant, `grade` what comes back.
+    `solve` one variant, `grade` what comes back. `bpquiz COMMAND --help` shows examples.
     """
 
 
 Decimals = Annotated[
-    int, typer.Option("--decimals", min=2, max=10, help="Decimals shown and asked for.")
+    int, typer.Option("--decimals", min=4, max=8, help="Decimals shown and asked for (4–8).")
 ]
 LearningRate = Annotated[
     Optional[float],

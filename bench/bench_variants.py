@@ -1,0 +1,42 @@
+"""Benchmark: draw and solve 10,000 variants, rejection sampling included.
+
+    python bench/bench_variants.py [N]
+
+Target (issue 2): ≤ 1 ms per variant on the 2-core reference machine.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+
+from bpquiz.network import solve
+from bpquiz.variants import draw_variant, draws, problems
+
+
+def main(n: int = 10_000, seed: int = 2026) -> None:
+    draw_variant(seed, 0)  # warm up imports and caches
+    start = time.perf_counter()
+    for k in range(n):
+        draw_variant(seed, k)
+    elapsed = time.perf_counter() - start
+
+    # How hard the rejection sampler works: candidate draws per accepted variant.
+    tried = accepted = 0
+    for k in range(1000):
+        for given in draws(seed, k):
+            tried += 1
+            if not problems(solve(given)):
+                accepted += 1
+                break
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"variants drawn and solved : {n}")
+    print(f"wall time                 : {elapsed:.3f} s")
+    print(f"per variant               : {elapsed / n * 1e3:.3f} ms  (target ≤ 1 ms)")
+    print(f"draws per variant         : {tried / accepted:.2f}  (rejection sampling)")
+    print(f"peak RSS                  : {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
