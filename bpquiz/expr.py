@@ -327,7 +327,9 @@ class Text(Typesetter):
     minus = "−"
 
     def var(self, base, sub):
-        return {"eta": "η"}.get(base, base) + (f"_{sub}" if sub else "")
+        # Digit subscripts join as in the contract's names (w5, target1); others keep "_" (out_h1).
+        joiner = "" if sub.isdigit() else "_"
+        return {"eta": "η"}.get(base, base) + (f"{joiner}{sub}" if sub else "")
 
     def partial(self, of):
         return f"∂{of}"

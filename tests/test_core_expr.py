@@ -35,9 +35,9 @@ def test_symbolic_forms():
     """Symbols: the sigmoid as a fraction, E1 with its half and square, partials stacked."""
     text = Text()
     assert typeset(BY_ID["out_h1"].formula, text) == "1/(1 + e^(−sum_h1))"
-    assert typeset(BY_ID["E1"].formula, text) == "1/2 · (target_1 − out_o1)^2"
+    assert typeset(BY_ID["E1"].formula, text) == "1/2 · (target1 − out_o1)^2"
     assert typeset(BY_ID["dE_dw5"].expanded, text) == (
-        "(out_o1 − target_1) · (out_o1 · (1 − out_o1)) · out_h1"
+        "(out_o1 − target1) · (out_o1 · (1 − out_o1)) · out_h1"
     )
     assert typeset(BY_ID["dE_dw5"].symbol, LaTeX()) == r"\frac{\partial E_{total}}{\partial w_{5}}"
 
