@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -144,6 +145,260 @@ def print_variant(variant, decimals: int, source: str) -> None:
                 table.add_row(step.id, formula, sym.number(step.value, decimals))
         out.print()
         out.print(table)
+
+
+# --- grade ---------------------------------------------------------------------------------------
+
+
+def _parse_points(items: list[str]) -> dict[str, float]:
+    points: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            points[name.strip()] = float(value)
+        except ValueError:
+            raise UserError(f"--points {item}: expected STEP=N or PHASE=N, e.g. E_total=2 or hidden=0.5") from None
+        if not sep:
+            raise UserError(f"--points {item}: expected STEP=N or PHASE=N, e.g. E_total=2 or hidden=0.5")
+    return points
+
+
+@app.command("grade")
+def grade_command(
+    submissions: Annotated[
+        list[Path], typer.Argument(metavar="SUBMISSIONS...", help="Answers CSV/JSON files, filled worksheet PDFs, or folders of them.", show_default=False)
+    ],
+    key: Annotated[Path, typer.Option("--key", metavar="KEY.json", help="The key.json of the run the worksheets came from.", show_default=False)],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Where to write the gradebook and reports (default: 'graded' beside the key).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing gradebook in DIR.")] = False,
+    decimals: Annotated[Optional[int], typer.Option("--decimals", min=0, max=15, help="Decimals asked for (default: the key's).")] = None,
+    atol: Annotated[Optional[float], typer.Option("--atol", min=0.0, help="Absolute tolerance (default: one unit in the last decimal).")] = None,
+    rtol: Annotated[Optional[float], typer.Option("--rtol", min=0.0, help="Relative tolerance, e.g. 1e-4.")] = None,
+    sig_figs: Annotated[Optional[int], typer.Option("--sig-figs", min=1, max=15, help="Accept answers agreeing to this many significant figures.")] = None,
+    ecf_credit: Annotated[float, typer.Option("--ecf-credit", min=0.0, max=1.0, help="Share of a step's points for an error carried forward.")] = 1.0,
+    no_ecf: Annotated[bool, typer.Option("--no-ecf", help="No error carried forward: a step is correct or wrong.")] = False,
+    points: Annotated[list[str], typer.Option("--points", metavar="ID=N", help="Points for a step id or a phase (forward, error, output, hidden); repeatable.")] = [],  # noqa: B006
+    step_points: Annotated[float, typer.Option("--step-points", min=0.0, help="Points of every other step.")] = 1.0,
+    feedback: Annotated[bool, typer.Option("--feedback/--no-feedback", help="Write a feedback PDF per student.")] = True,
+    summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Write summary.pdf with the class statistics.")] = True,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", min=1, help="Worker processes for PDFs (default: all cores).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no warnings; problems and the result only.")] = False,
+) -> None:
+    """Grade filled worksheets and answer files against a key; write a gradebook, feedback and a summary.
+
+    Each submission is matched to its variant by its version code. Steps are correct (within the
+    tolerance, or following from the student's own correct rounded answers), ecf (right for the
+    student's own wrong earlier answers), wrong, blank or unreadable.
+
+    Writes to DIR: gradebook.csv, grades.json, problems.csv, summary.pdf, feedback/<student>.pdf.
+    Exit code: 0 all graded; 1 graded, but some files, rows or submissions had problems (each
+    named on one line and in problems.csv); 2 nothing graded: a usage error.
+
+    Examples:
+
+        bpquiz grade answers.csv --key output/seed-42/key.json --out graded
+
+        bpquiz grade downloads/ --key key.json --out graded --no-feedback
+
+        bpquiz grade a.csv b.json scans/ --key key.json --out graded --force --ecf-credit 0.5 --points hidden=2
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .gradebook import GradeError, run_grade
+    from .grading import Policy, PolicyError
+
+    if no_ecf and ecf_credit != 1.0:
+        raise UserError("give only one of --no-ecf and --ecf-credit")
+    try:
+        policy_args = dict(
+            atol=atol, rtol=rtol, sig_figs=sig_figs, ecf=not no_ecf, ecf_credit=ecf_credit,
+            points=_parse_points(points), default_points=step_points,
+        )  # fmt: skip
+        Policy(**policy_args)  # check the options before anything is read
+    except PolicyError as e:
+        raise UserError(str(e)) from None
+    out_dir = out_dir if out_dir is not None else key.parent / "graded"
+
+    bar = Progress(
+        TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=quiet or not err.is_terminal,
+    )  # fmt: skip
+    tasks: dict[str, object] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if total < 20:  # a handful of files: no bar
+            return
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done)  # type: ignore[arg-type]
+
+    try:
+        with bar:
+            run = run_grade(
+                submissions, key, out_dir, policy_args=policy_args, decimals=decimals, force=force,
+                feedback=feedback, summary=summary, jobs=jobs, progress=progress,
+            )  # fmt: skip
+    except (GradeError, PolicyError) as e:
+        raise UserError(str(e)) from None
+
+    if not quiet:
+        for w in run.warnings:
+            err.print(f"[yellow]warning:[/] {w}", soft_wrap=True, markup=True)
+    for p in run.problems:
+        err.print(f"[red]problem:[/] {p.line()}", soft_wrap=True)
+    n = len(run.results)
+    files = "file" if run.inputs == 1 else "files"
+    if n:
+        stats = run.statistics
+        out.print(
+            f"graded {n} submission{'s' if n != 1 else ''} from {run.inputs} {files}: "
+            f"mean {stats['mean_percent']:.1f}%, median {stats['median_percent']:.1f}%, "
+            f"range {stats['min_percent']:.1f}–{stats['max_percent']:.1f}%",
+            soft_wrap=True,
+        )
+    else:
+        out.print(f"graded no submission ({run.inputs} {files} read)", soft_wrap=True)
+    written = [name for name in ("gradebook.csv", "grades.json", "problems.csv", "summary.pdf") if name in run.files]
+    if "feedback/" in run.files:
+        written.append(f"feedback/ ({n - len(run.feedback_failed)} PDFs)")
+    out.print(f"written to {out_dir}/: {', '.join(written)}", soft_wrap=True)
+    if run.problems:
+        kinds: dict[str, int] = {}
+        for p in run.problems:
+            kinds[p.kind] = kinds.get(p.kind, 0) + 1
+        detail = ", ".join(f"{c} {k}" for k, c in kinds.items())
+        out.print(f"[red]{len(run.problems)} problem{'s' if len(run.problems) != 1 else ''}[/] ({detail}): see {out_dir / 'problems.csv'}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+Paper = Annotated[str, typer.Option("--paper", help="Paper size: a4 or letter.", metavar="a4|letter")]
+
+
+@app.command("generate")
+def generate_command(
+    n: Annotated[
+        Optional[int], typer.Option("--n", min=1, max=5000, help="How many sheets (default 30; with --roster: one per student).")
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Run seed; the same seed and options give byte-identical files (default: random, recorded in key.json).")] = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", metavar="FOLDER", help="Output folder (default: output/seed-SEED).")
+    ] = None,
+    example: Annotated[bool, typer.Option("--example", help="A set of one: the article's own variant (η = 0.6).")] = False,
+    title: Annotated[str, typer.Option("--title", help="Title printed on every sheet.")] = "Backpropagation exercise",
+    course: Annotated[str, typer.Option("--course", help="Course name printed under the title.")] = "",
+    roster: Annotated[
+        Optional[Path], typer.Option("--roster", metavar="FILE.csv", help="CSV with columns student_id,name: one personal worksheet each, name printed on it.")
+    ] = None,
+    paper: Paper = "a4",
+    decimals: Decimals = 5,
+    lr: LearningRate = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", min=1, help="Parallel rendering processes (default: all cores).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into an existing, non-empty output folder.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+) -> None:
+    """Write a print-ready class set: worksheets, worked solutions, answer key, print files.
+
+    Writes `worksheets/CODE.pdf` and `solutions/CODE.pdf` (one per student, named by version
+    code), `print/worksheets.pdf` and `print/solutions.pdf` (everything merged, each document
+    padded to an even page count for double-sided printing), `key.json`, `key.csv` and
+    `answers-template.csv`. Keep key.json from students: it maps version codes to answers.
+
+    Examples:
+
+        bpquiz generate --n 30 --course "ML 101"
+
+        bpquiz generate --roster class.csv --paper letter --seed 42
+
+        bpquiz generate --example --out output/article
+    """
+    from .generate import GenerateError, Settings, default_out, generate, read_roster
+
+    paper = paper.lower()
+    if paper not in ("a4", "letter"):
+        raise UserError(f"--paper: expected a4 or letter, got {paper!r}")
+    if example and roster is not None:
+        raise UserError("--example makes a set of one; it cannot be combined with --roster")
+    if example and n not in (None, 1):
+        raise UserError("--example makes a set of one; leave out --n")
+    if roster is not None and n is not None:
+        raise UserError("--roster sets the number of sheets (one per student); leave out --n")
+    try:
+        students = read_roster(roster) if roster is not None else None
+    except GenerateError as e:
+        raise UserError(str(e)) from None
+    count = 1 if example else len(students) if students else (n or 30)
+    settings = Settings(
+        n=count,
+        seed=random_seed() if seed is None else seed,
+        decimals=decimals,
+        learning_rate=lr,
+        paper=paper,
+        title=title,
+        course=course,
+        example=example,
+        roster=roster.name if roster is not None else None,
+    )
+    target = out_dir if out_dir is not None else default_out(settings)
+    started = time.perf_counter()
+    try:
+        if quiet or not err.is_terminal:  # a bar only where someone watches it
+            result = generate(settings, target, students, jobs=jobs, force=force)
+        else:
+            result = _generate_with_progress(settings, target, students, jobs, force)
+    except GenerateError as e:
+        raise UserError(str(e)) from None
+    if not quiet:
+        _print_summary(result, settings, time.perf_counter() - started)
+    if result.failed:
+        for failure in result.failed:
+            err.print(f"[red]error:[/] sheet {failure.index + 1} ({failure.version}): {failure.error}", soft_wrap=True)
+        raise UserError(f"{len(result.failed)} of {len(result.sheets)} sheets could not be rendered; the others were written to {target}")
+
+
+def _generate_with_progress(settings, target, students, jobs, force):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .generate import generate
+
+    columns = (
+        TextColumn("[bold]rendering[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("documents"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what)
+
+        return generate(settings, target, students, jobs=jobs, force=force, progress=progress)
+
+
+def _print_summary(result, settings, seconds: float) -> None:
+    sheets = len(result.sheets)
+    ok = sheets - len(result.failed)
+    who = f"{sheets} students from {settings.roster}" if settings.roster else f"{sheets} sheet{'s' * (sheets != 1)}"
+    paper = "A4" if settings.paper == "a4" else "Letter"
+    err.print(
+        f"[bold]bpquiz generate[/]: {who}, seed {settings.seed}, {paper}, {settings.decimals} decimals, "
+        f"{seconds:.1f} s → {result.out}/",
+        soft_wrap=True,
+    )
+    table = Table(show_header=False, show_edge=False, box=None, pad_edge=False, padding=(0, 2, 0, 0))
+    table.add_column(style="cyan", no_wrap=True)
+    table.add_column()
+    table.add_row("worksheets/", f"{ok} fillable worksheets, one PDF per student")
+    table.add_row("solutions/", f"{ok} worked solutions, one PDF per student")
+    for kind in ("worksheets", "solutions"):
+        if kind in result.pages:
+            table.add_row(f"print/{kind}.pdf", f"all {kind}, {result.pages[kind]} pages, for double-sided print")
+    table.add_row("key.json", "answer key and run secret: keep it from students")
+    table.add_row("key.csv", "the key for spreadsheets, a row per sheet")
+    table.add_row("answers-template.csv", "answers CSV to fill in, a row per sheet")
+    err.print(table)
 
 
 def main() -> None:

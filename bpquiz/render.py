@@ -18,7 +18,8 @@ context gives byte-identical PDFs.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,14 @@ from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 
 from . import __version__
+from .expr import HTML, Typesetter
 
 PAPERS = {"a4": "A4", "letter": "letter"}
 
-# Form field flags (PDF 32000-1, table 221).
+# PDF 32000-1: field flag ReadOnly (table 221); annotation flags Hidden and Print (table 165).
 READ_ONLY = 1
+ANNOT_HIDDEN = 2
+ANNOT_PRINT = 4
 
 
 def templates_dir() -> Path:
@@ -62,6 +66,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals["bpquiz_version"] = __version__
     env.filters["math"] = math
+    env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]  # "E1" stays "E1"
     return env
 
 
@@ -98,40 +103,162 @@ def render_pdf(
     context: Mapping[str, Any],
     paper: str = "a4",
     forms: bool = False,
-    read_only: Iterable[str] = (),
 ) -> bytes:
     """The template rendered with `context` as PDF bytes, on A4 or Letter paper.
 
-    `forms=True` turns `<input>` elements into fillable AcroForm fields named by their `name`;
-    the fields named in `read_only` get the ReadOnly flag (WeasyPrint ignores `readonly`).
-    Title, author, subject and keywords come from the template's `<title>` and `<meta>` tags.
+    With `forms=True`, every element with a `data-field="NAME"` attribute becomes a fillable
+    AcroForm text field named NAME over the element's box (see `add_fields` for the other
+    `data-` attributes). Title, author, subject and keywords come from the template's `<title>`
+    and `<meta>` tags.
     """
     html = render_html(template_name, context)
-    return html_to_pdf(html, paper, forms=forms, read_only=read_only)
+    return html_to_pdf(html, paper, forms=forms)
 
 
-def html_to_pdf(
-    html: str, paper: str = "a4", forms: bool = False, read_only: Iterable[str] = ()
-) -> bytes:
+def html_to_pdf(html: str, paper: str = "a4", forms: bool = False) -> bytes:
     """An HTML string (already rendered) as PDF bytes; see `render_pdf`."""
     document = weasyprint.HTML(string=html, base_url=str(templates_dir()) + "/")
-    locked = frozenset(read_only)
     return document.write_pdf(
         stylesheets=list(_stylesheets(paper)),
         font_config=_font_config(),
-        pdf_forms=forms,
         pdf_identifier=True,  # an MD5 of the content: deterministic, unlike a random /ID
-        finisher=_lock_fields(locked) if locked else None,
+        finisher=add_fields if forms else None,
     )
 
 
-def _lock_fields(names: frozenset[str]) -> Callable[[Any, pydyf.PDF], None]:
-    def finisher(document: Any, pdf: pydyf.PDF) -> None:
-        for obj in pdf.objects:
-            if isinstance(obj, pydyf.Dictionary) and obj.get("FT") == "/Tx":
-                name = obj.get("T")
-                text = name.string if isinstance(name, pydyf.String) else None
-                if text in names:
-                    obj["Ff"] = int(obj.get("Ff", 0)) | READ_ONLY
+# --- form fields ----------------------------------------------------------------------------
+# WeasyPrint can make fields from <input> elements, but it then embeds every font a field uses
+# in full (and reads all its glyphs with fontTools): ~0.4 s and ~600 KB per worksheet. Fields
+# here use the standard Helvetica instead, which every PDF viewer has, and no font is embedded.
 
-    return finisher
+FIELD_FONT = pydyf.Dictionary(
+    {
+        "Type": "/Font",
+        "Subtype": "/Type1",
+        "BaseFont": "/Helvetica",
+        "Encoding": "/WinAnsiEncoding",
+    }
+)
+
+
+def add_fields(document: Any, pdf: pydyf.PDF) -> None:
+    """A WeasyPrint `finisher`: a text field over each box of an element with `data-field`.
+
+    Attributes: `data-field` (the field name), `data-value` (its value), `data-title` (the
+    tooltip / accessible name), `data-readonly` (ReadOnly flag), `data-hidden` (kept in the
+    form, neither shown nor printed), `data-font-size` (points, default 11).
+    """
+    pdf_pages = [
+        obj for obj in pdf.objects
+        if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page"
+    ]  # fmt: skip
+    fields = pydyf.Array()
+    seen: set[int] = set()
+    for page, pdf_page in zip(document.pages, pdf_pages):
+        for box in page._page_box.descendants():
+            element = box.element
+            if element is None or id(element) in seen or "data-field" not in element.attrib:
+                continue
+            if box.element_tag is None or getattr(box, "is_anonymous", False):
+                continue
+            seen.add(id(element))
+            x, y = box.border_box_x(), box.border_box_y()
+            w, h = box.border_width(), box.border_height()
+            scale = 0.75  # CSS px -> PDF points
+            top = page.height * scale
+            rect = pydyf.Array([x * scale, top - (y + h) * scale, (x + w) * scale, top - y * scale])
+            size = element.get("data-font-size", "11")
+            field = pydyf.Dictionary(
+                {
+                    "Type": "/Annot",
+                    "Subtype": "/Widget",
+                    "FT": "/Tx",
+                    "Rect": rect,
+                    "P": pdf_page.reference,
+                    "F": ANNOT_HIDDEN if "data-hidden" in element.attrib else ANNOT_PRINT,
+                    "T": pydyf.String(element.get("data-field")),
+                    "TU": pydyf.String(element.get("data-title", element.get("data-field"))),
+                    "V": pydyf.String(element.get("data-value", "")),
+                    "DA": pydyf.String(f"/Helv {size} Tf 0 g"),
+                    "MK": pydyf.Dictionary(),
+                }
+            )
+            if "data-readonly" in element.attrib:
+                field["Ff"] = READ_ONLY
+            pdf.add_object(field)
+            pdf_page.setdefault("Annots", pydyf.Array()).append(field.reference)
+            fields.append(field.reference)
+    if not fields:
+        return
+    pdf.add_object(FIELD_FONT_OBJECT := pydyf.Dictionary(dict(FIELD_FONT)))
+    pdf.catalog["AcroForm"] = pydyf.Dictionary(
+        {
+            "Fields": fields,
+            "DA": pydyf.String("/Helv 11 Tf 0 g"),
+            "DR": pydyf.Dictionary(
+                {"Font": pydyf.Dictionary({"Helv": FIELD_FONT_OBJECT.reference})}
+            ),
+            "NeedAppearances": "true",
+        }
+    )
+
+
+# Unicode sub- and superscript forms of the characters bpquiz's names use (all in DejaVu).
+_SUB = str.maketrans("0123456789aehlotx+−", "₀₁₂₃₄₅₆₇₈₉ₐₑₕₗₒₜₓ₊₋")
+_SUP = str.maketrans("0123456789+−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
+_SUB_CHARS = frozenset("0123456789aehlotx+−")
+_SUP_CHARS = frozenset("0123456789+−")
+
+
+class PrintMath(HTML):
+    """`bpquiz.expr.HTML` made cheap for WeasyPrint: the same math with a fraction of the boxes.
+
+    WeasyPrint's time grows with the number of boxes (about 0.15 ms per inline element, 1 ms per
+    stacked fraction), and a worked solution has hundreds of variables. So:
+
+    - a symbolic formula is set in an italic container (`math sym`): its variables are plain
+      text and only the few upright pieces (numbers) are wrapped (`<span class="u">`);
+    - a formula with numbers substituted is upright (`math`): numbers are plain text and the few
+      variables (the `e` of the sigmoid) are wrapped in `<i>`;
+    - simple subscripts and superscripts (h1, o2, total, +, 2) use Unicode's sub/superscript
+      letters, which DejaVu draws as such; anything else falls back to `<sub>`/`<sup>`;
+    - operators and parentheses are plain text; fractions stay stacked (`span.frac`).
+
+    `formula(html)` wraps a typeset fragment in its container span.
+    """
+
+    @property
+    def css_class(self) -> str:
+        """The container's classes (for a block that holds one formula, e.g. a solution line)."""
+        return "math" if self.numeric else "math sym"
+
+    def formula(self, html: str) -> str:
+        return f'<span class="{self.css_class}">{html}</span>'
+
+    def number(self, x: float, decimals: int | None = None) -> str:
+        text = Typesetter.number(self, x, decimals)
+        return text if self.numeric else f'<span class="u">{text}</span>'
+
+    def var(self, base: str, sub: str) -> str:
+        name = {"eta": "η"}.get(base, escape(base))
+        if self.numeric:
+            name = f"<i>{name}</i>"
+        if not sub:
+            return name
+        if set(sub) <= _SUB_CHARS:
+            return name + sub.translate(_SUB)
+        return f"{name}<sub>{escape(sub)}</sub>"
+
+    def sup(self, base: str, power: str) -> str:
+        if set(power) <= _SUP_CHARS:
+            return base + power.translate(_SUP)
+        return f"{base}<sup>{power}</sup>"
+
+    def partial(self, of: str) -> str:
+        return f"∂{of}"
+
+    def join(self, op: str, left: str, right: str) -> str:
+        return f"{left} {self.sign(op)} {right}"
+
+    def paren(self, inner: str) -> str:
+        return f"({inner})"

@@ -1,0 +1,179 @@
+"""Benchmark: `bpquiz grade` on 1,000 filled worksheet PDFs and on a 10,000-row answers CSV.
+
+    python bench/bench_grade.py [--pdfs 1000] [--rows 10000] [--feedback 1000] [--keep DIR]
+
+Targets (issue 4), on the 2-core reference machine: 1,000 PDFs graded in ≤ 60 s, 10,000 CSV rows
+in ≤ 5 s. Each figure is the wall time of one `python -m bpquiz grade ...` process, start-up, key
+reading and writing the reports included, and its peak RSS (the largest of the command and its
+worker processes). Feedback PDFs (one WeasyPrint document per student) dominate when asked for,
+so the PDF run is timed without them (`--no-feedback`) and with them.
+
+The data is made first (not timed): a key of N variants, one worksheet rendered by the real
+templates and filled N times with pypdf (the `version` field set to each variant's code), and a
+mix of students: exact, truncated-and-carried, one early error carried consistently, messy
+spellings (0,60108 · ' .601 ' · −0.0176), and a few blank or garbage answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from bpquiz.grading import compiled
+from bpquiz.keyfile import Sheet, dumps, key_dict
+from bpquiz.network import STEP_IDS, STEPS
+
+KINDS = ("exact", "exact", "exact", "exact", "exact", "exact", "truncated", "truncated",
+         "one-error", "one-error", "messy", "garbage")  # fmt: skip
+
+
+def student_answers(sheet: Sheet, k: int) -> dict[str, str]:
+    """A plausible student for sheet k (deterministic)."""
+    rng = random.Random(k)
+    kind = KINDS[k % len(KINDS)]
+    env = sheet.variant.given.as_dict()
+    error_at = rng.choice(STEP_IDS[:24]) if kind == "one-error" else None
+    answers = {}
+    for step in STEPS:
+        names, fn = compiled(step.id)
+        x = fn(*(env[n] for n in names)) if kind in ("truncated", "one-error") else sheet.variant.values[step.id]
+        if step.id == error_at:
+            x = x * 1.2 + 0.01
+        if kind == "truncated":
+            x = math.trunc(x * 1e5) / 1e5
+        text = f"{x:.5f}"
+        env[step.id] = float(text)
+        if kind == "messy":
+            text = rng.choice((text.replace(".", ","), f" {text} ", text.replace("-", "−"), text.lstrip("0")))
+        if kind == "garbage" and rng.random() < 0.3:
+            text = rng.choice(("", "?", "idk", "1/2"))
+        answers[step.id] = text
+    return answers
+
+
+def make_key(n: int, folder: Path) -> list[Sheet]:
+    from bpquiz.generate import Settings, plan
+
+    settings = Settings(n=n, seed=2026)
+    sheets, secret = plan(settings)
+    (folder / "key.json").write_text(dumps(key_dict(sheets, settings.as_dict(), secret)))
+    return sheets
+
+
+def blank_worksheet(folder: Path) -> bytes:
+    """One worksheet as `bpquiz generate` makes it (its fields get each student's version)."""
+    from bpquiz.generate import Settings, generate
+
+    generate(Settings(n=1, seed=2026), folder, jobs=1, force=True)
+    return next((folder / "worksheets").glob("*.pdf")).read_bytes()
+
+
+def fill_pdf(args: tuple[bytes, dict[str, str], Path]) -> None:
+    import logging
+
+    from pypdf import PdfReader, PdfWriter
+
+    # pypdf warns that "−" is not in the field's font for the appearance stream; the value is exact.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    template, values, target = args
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(template)))
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, values, auto_regenerate=False)
+    with target.open("wb") as f:
+        writer.write(f)
+
+
+def timed(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB (largest process of the run), exit code of a fresh process."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter(); rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True)
+    wall, rss_kb, rc = out.stdout.split()
+    return float(wall), int(rss_kb) / 1024, int(rc)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pdfs", type=int, default=1000)
+    ap.add_argument("--rows", type=int, default=10_000)
+    ap.add_argument("--feedback", type=int, default=1000, help="students with feedback PDFs (0: skip)")
+    ap.add_argument("--keep", type=Path, help="make the data here and keep it")
+    args = ap.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bpquiz-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    grade = [sys.executable, "-m", "bpquiz", "grade"]
+    results = []
+
+    # --- CSV -------------------------------------------------------------------------------
+    t = time.perf_counter()
+    csv_dir = root / "csv"
+    csv_dir.mkdir(exist_ok=True)
+    sheets = make_key(args.rows, csv_dir)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student_id", "name", "version", *STEP_IDS])
+    for k, s in enumerate(sheets):
+        a = student_answers(s, k)
+        w.writerow([f"s{k:05d}", f"Student {k}", s.version, *(a[i] for i in STEP_IDS)])
+    (csv_dir / "answers.csv").write_text(buf.getvalue())
+    print(f"made {args.rows} CSV rows in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    wall, rss, rc = timed([*grade, str(csv_dir / "answers.csv"), "--key", str(csv_dir / "key.json"),
+                           "--out", str(csv_dir / "graded"), "--force", "--no-feedback"])  # fmt: skip
+    results.append((f"{args.rows:,} CSV rows (summary.pdf, no feedback)", wall, rss, 5.0, rc))
+
+    # --- PDFs ------------------------------------------------------------------------------
+    t = time.perf_counter()
+    pdf_dir = root / "pdf"
+    (pdf_dir / "submissions").mkdir(parents=True, exist_ok=True)
+    sheets = make_key(args.pdfs, pdf_dir)
+    template = blank_worksheet(root / "template")
+    jobs = [
+        (template, {**student_answers(s, k), "version": s.version}, pdf_dir / "submissions" / f"{k:04d}-{s.version}.pdf")
+        for k, s in enumerate(sheets)
+    ]  # fmt: skip
+    with ProcessPoolExecutor() as pool:
+        list(pool.map(fill_pdf, jobs, chunksize=16))
+    size = sum(p.stat().st_size for p in (pdf_dir / "submissions").iterdir()) / len(jobs) / 1024
+    print(f"made {args.pdfs} filled PDFs ({size:.0f} KB each) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    key = ["--key", str(pdf_dir / "key.json")]
+    wall, rss, rc = timed([*grade, str(pdf_dir / "submissions"), *key, "--out", str(pdf_dir / "graded"),
+                           "--force", "--no-feedback"])  # fmt: skip
+    results.append((f"{args.pdfs:,} filled PDFs (summary.pdf, no feedback)", wall, rss, 60.0, rc))
+    if args.feedback:
+        subset = pdf_dir / "submissions"
+        if args.feedback < args.pdfs:
+            subset = pdf_dir / "subset"
+            subset.mkdir(exist_ok=True)
+            for p in sorted((pdf_dir / "submissions").iterdir())[: args.feedback]:
+                target = subset / p.name
+                if not target.exists():
+                    os.link(p, target)
+        wall, rss, rc = timed([*grade, str(subset), *key, "--out", str(pdf_dir / "graded-feedback"), "--force"])
+        results.append((f"{args.feedback:,} filled PDFs with feedback PDFs", wall, rss, None, rc))
+
+    graded = json.loads((pdf_dir / "graded" / "grades.json").read_text())["statistics"]
+    print()
+    print(f"{'run':<48} {'wall':>8} {'peak RSS':>9}  target")
+    for what, wall, rss, target, rc in results:
+        verdict = "" if target is None else f"≤ {target:g} s {'ok' if wall <= target else 'MISSED'}"
+        print(f"{what:<48} {wall:7.2f}s {rss:7.0f}MB  {verdict}{'' if rc in (0, 1) else f'  (exit {rc})'}")
+    print(f"\nPDF run: {graded['graded']} graded, mean {graded['mean_percent']}%; cores: {os.cpu_count()}; data in {root}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,367 @@
+"""Reading what students hand back: answers CSVs, JSON files and filled worksheet PDFs.
+
+Every reader turns a file into `Submission`s ({step id: text as written} plus who and which
+version) and `Problem`s; nothing here grades. A bad file or row becomes one `Problem` naming the
+file, the row and what was expected, and reading carries on with the rest.
+
+Formats (contract.md):
+
+- **CSV**: a header `student_id,name,version,<step ids>`, one submission per row. Header names are
+  matched ignoring case and spaces (`Student ID` = `student_id`). Extra columns are ignored with a
+  warning; missing step columns count as blank. UTF-8 with or without a BOM (Excel's "CSV UTF-8"),
+  or Windows-1252; `,`, `;` (European Excel) or tab as the separator, read from the header line.
+- **JSON**: a list of submissions, an object `{"submissions": [...]}`, or one submission. A
+  submission is `{"student_id": ..., "name": ..., "version": ..., "answers": {step id: answer}}`,
+  or flat like a CSV row (`{"student_id": ..., "version": ..., "out_h1": "0.60108", ...}`). An
+  answer is a string as written, a number, or null (blank).
+- **PDF**: a filled worksheet. Each answer is the text form field named by its step id; the version
+  is the read-only field `version`, or `bpquiz-version:CODE` in the document's keywords. In a
+  merged print file the fields are `<version>.<step id>`: every version in it is a submission.
+  Optional `student_id` and `name` fields are read when present.
+- **Folders** are searched recursively, in sorted order, for *.csv, *.json and *.pdf; other files
+  are skipped with a warning, hidden files and the `exclude`d folders (the grading output) silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .network import STEP_IDS
+
+IDENTITY = ("student_id", "name", "version")
+SUFFIXES = (".csv", ".json", ".pdf")
+_CANONICAL = {name.lower(): name for name in (*IDENTITY, *STEP_IDS)}
+assert len(_CANONICAL) == len(IDENTITY) + len(STEP_IDS), "step ids must differ beyond case"
+_KEYWORD = re.compile(r"bpquiz-version:\s*([A-Za-z0-9_-]+)")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's answers as written, and where they came from (`where`: file, or file:row)."""
+
+    source: str
+    row: int | None
+    version: str
+    student_id: str = ""
+    name: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.row}" if self.row is not None else self.source
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that kept a file, a row or a submission from being graded as it is.
+
+    `kind`: unreadable-file, bad-row, unknown-version, duplicate, mismatch.
+    """
+
+    file: str
+    row: int | None
+    kind: str
+    message: str
+
+    def line(self) -> str:
+        where = f"{self.file}:{self.row}" if self.row is not None else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Reading:
+    """What reading the inputs gave: submissions, problems, and warnings (which grade anyway)."""
+
+    submissions: list[Submission] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: Reading) -> None:
+        self.submissions += other.submissions
+        self.problems += other.problems
+        self.warnings += other.warnings
+
+
+def canonical(name: str) -> str | None:
+    """A header or key name as one of contract.md's names, or None ("Student ID" -> student_id)."""
+    key = re.sub(r"[\s-]+", "_", name.strip().lstrip("\ufeff")).lower()
+    return _CANONICAL.get(key)
+
+
+def normalize_version(code: str) -> str:
+    """A version code as typed: spaces dropped, upper case (codes use no lower-case letters)."""
+    return re.sub(r"\s+", "", code).upper()
+
+
+# --- finding files -----------------------------------------------------------------------------
+
+
+def expand(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], Reading]:
+    """The files to read: each given file, and the CSV/JSON/PDF files under each given folder."""
+    skip = [p.resolve() for p in exclude]
+    files: list[Path] = []
+    seen: set[Path] = set()
+    reading = Reading()
+
+    def add(p: Path) -> None:
+        resolved = p.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            files.append(p)
+
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                rel = p.relative_to(path).parts
+                if any(part.startswith(".") for part in rel) or not p.is_file():
+                    continue
+                if any(p.resolve().is_relative_to(s) for s in skip):
+                    continue
+                if p.suffix.lower() in SUFFIXES:
+                    add(p)
+                else:
+                    reading.warnings.append(f"{p}: skipped (not a .csv, .json or .pdf file)")
+        elif path.is_file():
+            add(path)
+        else:
+            reading.problems.append(Problem(str(path), None, "unreadable-file", "no such file or folder"))
+    return files, reading
+
+
+def read_file(path: Path) -> Reading:
+    """Every submission in one file; never raises for a bad file (it becomes a Problem)."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return _fail(name, f"cannot read ({e.strerror or e})")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf" or data[:5] == b"%PDF-":
+        return read_pdf(data, name)
+    if suffix == ".json":
+        return read_json(data, name)
+    if suffix == ".csv":
+        return read_csv(data, name)
+    return _fail(name, "not a CSV, JSON or PDF file (expected .csv, .json or .pdf)")
+
+
+def _fail(file: str, message: str, row: int | None = None) -> Reading:
+    return Reading(problems=[Problem(file, row, "unreadable-file", message)])
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "not UTF-8; read as Windows-1252"
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def read_csv(data: bytes, file: str) -> Reading:
+    text, note = _decode(data)
+    reading = Reading()
+    if note:
+        reading.warnings.append(f"{file}: {note}")
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(rows)
+    except StopIteration:
+        return _fail(file, "empty file (expected a header student_id,name,version,<step ids>)")
+    except csv.Error as e:
+        return _fail(file, f"not a readable CSV ({e})", 1)
+    columns: dict[str, int] = {}
+    extra: list[str] = []
+    for i, raw in enumerate(header):
+        name = canonical(raw)
+        if name is None:
+            if raw.strip():
+                extra.append(raw.strip())
+        elif name in columns:
+            reading.warnings.append(f"{file}: column {raw.strip()!r} appears twice; the first is used")
+        else:
+            columns[name] = i
+    if "version" not in columns:
+        return _fail(
+            file, "no version column (expected a header student_id,name,version,<step ids>)", 1
+        )
+    if extra:
+        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        reading.warnings.append(f"{file}: ignored column(s) that are no step id: {shown}")
+    missing = [s for s in STEP_IDS if s not in columns]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        reading.warnings.append(f"{file}: no column for {shown}; counted as blank")
+    steps = [(s, columns[s]) for s in STEP_IDS if s in columns]
+    v_col, id_col, name_col = columns["version"], columns.get("student_id"), columns.get("name")
+    width = len(header)
+    try:
+        for row in rows:
+            line = rows.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            version = normalize_version(row[v_col])
+            if not version:
+                reading.problems.append(Problem(file, line, "bad-row", "no version code in this row"))
+                continue
+            reading.submissions.append(
+                Submission(
+                    file,
+                    line,
+                    version,
+                    row[id_col].strip() if id_col is not None else "",
+                    row[name_col].strip() if name_col is not None else "",
+                    {s: row[i] for s, i in steps},
+                )
+            )
+    except csv.Error as e:
+        reading.problems.append(Problem(file, rows.line_num, "unreadable-file", f"CSV error: {e}; the rest of the file is skipped"))
+    return reading
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def read_json(data: bytes, file: str) -> Reading:
+    text, note = _decode(data)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        return _fail(file, f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
+    if isinstance(doc, dict) and "submissions" in doc:
+        doc = doc["submissions"]
+    items = doc if isinstance(doc, list) else [doc]
+    reading = Reading()
+    if note:
+        reading.warnings.append(f"{file}: {note}")
+    extra: set[str] = set()
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            reading.problems.append(
+                Problem(file, n, "bad-row", "expected an object with version and answers")
+            )
+            continue
+        ident = {canonical(k): v for k, v in item.items() if canonical(k) in IDENTITY}
+        answers_in = item.get("answers")
+        if answers_in is None:
+            answers_in = {k: v for k, v in item.items() if canonical(k) not in IDENTITY}
+        if not isinstance(answers_in, dict):
+            reading.problems.append(
+                Problem(file, n, "bad-row", '"answers" must be an object {step id: answer}')
+            )
+            continue
+        answers: dict[str, Any] = {}
+        for k, v in answers_in.items():
+            name = canonical(str(k))
+            if name in STEP_IDS:
+                answers[name] = v if v is None or isinstance(v, (str, int, float)) else json.dumps(v)
+            else:
+                extra.add(str(k))
+        version = ident.get("version")
+        if not isinstance(version, str) or not normalize_version(version):
+            reading.problems.append(Problem(file, n, "bad-row", "no version code (a string)"))
+            continue
+        reading.submissions.append(
+            Submission(
+                file,
+                n,
+                normalize_version(version),
+                _text(ident.get("student_id")),
+                _text(ident.get("name")),
+                answers,
+            )
+        )
+    if extra:
+        shown = ", ".join(sorted(extra)[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        reading.warnings.append(f"{file}: ignored key(s) that are no step id: {shown}")
+    return reading
+
+
+def _text(x: Any) -> str:
+    return "" if x is None else str(x).strip()
+
+
+# --- PDF ---------------------------------------------------------------------------------------
+
+
+def read_pdf(data: bytes, file: str) -> Reading:
+    """The submissions of one filled worksheet PDF (several, for a merged print file)."""
+    from pypdf import PdfReader  # imported here: CSV-only grading does not pay for it
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return _fail(file, "the PDF is encrypted; save it without a password and grade again")
+        fields = reader.get_fields() or {}
+        keywords = (reader.metadata or {}).get("/Keywords", "")
+    except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on damaged files; one bad file must not stop grading
+        return _fail(file, f"not a readable PDF ({type(e).__name__}: {e})")
+    return submissions_from_fields(
+        {name: f.get("/V") for name, f in fields.items()}, file, str(keywords or "")
+    )
+
+
+def submissions_from_fields(values: dict[str, Any], file: str, keywords: str = "") -> Reading:
+    """Group form field values ({qualified name: value}) into submissions.
+
+    Plain `out_h1` fields are one sheet whose version is the `version` field (or `keywords`);
+    `K7F3Q9.out_h1` fields are the sheet K7F3Q9 of a merged file.
+    """
+    sheets: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        prefix, _, leaf = name.rpartition(".")
+        leaf_name = canonical(leaf)
+        if leaf_name is None:
+            continue
+        sheets.setdefault(prefix, {})[leaf_name] = _field_text(value)
+    if not any(any(k in STEP_IDS for k in f) for f in sheets.values()):
+        return _fail(
+            file,
+            "no answer fields (a scanned or flattened PDF? enter its answers in a CSV instead)"
+            if not values
+            else "no form field named by a step id (not a bpquiz worksheet?)",
+        )
+    reading = Reading()
+    for prefix, fields_ in sheets.items():
+        if not any(k in STEP_IDS for k in fields_):
+            continue
+        version = normalize_version(fields_.get("version", "")) or normalize_version(prefix.rpartition(".")[2])
+        if not version:
+            m = _KEYWORD.search(keywords)
+            version = normalize_version(m.group(1)) if m else ""
+        if not version:
+            reading.problems.append(
+                Problem(file, None, "bad-row", "no version code (neither a version field nor bpquiz-version in the metadata)")
+            )
+            continue
+        reading.submissions.append(
+            Submission(
+                file,
+                None,
+                version,
+                fields_.get("student_id", "").strip(),
+                fields_.get("name", "").strip(),
+                {k: v for k, v in fields_.items() if k in STEP_IDS},
+            )
+        )
+    return reading
+
+
+def _field_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):  # a multi-valued field: not a worksheet box, but read it anyway
+        return " ".join(str(v) for v in value)
+    return str(value)

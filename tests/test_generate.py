@@ -1,0 +1,237 @@
+"""generate.py and `bpquiz generate`: class sets, roster, print files, key, determinism, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from bpquiz import generate as gen
+from bpquiz import render
+from bpquiz.generate import GenerateError, Settings, Student, generate, parse_roster
+from bpquiz.keyfile import parse_key
+from bpquiz.network import STEP_IDS
+from bpquiz.variants import ARTICLE_EXAMPLE
+
+ROSTER = "student_id,name,email\ns1,<b>&amp; Tag,a@b\ns2,Zoë Ångström,\ns3,王小明,\n"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    return subprocess.run(
+        [sys.executable, "-m", "bpquiz", "generate", *args],
+        check=False, capture_output=True, text=True, cwd=cwd, env=env,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def class_set(tmp_path_factory) -> gen.Result:
+    """A three-student run from a roster, rendered in this process (jobs=1, fast)."""
+    out = tmp_path_factory.mktemp("run") / "out"
+    settings = Settings(n=3, seed=123, course="ML 101", roster="class.csv")
+    return generate(settings, out, parse_roster(ROSTER), jobs=1)
+
+
+def test_writes_every_file(class_set):
+    """A run writes a worksheet and a solution per student, both print files and the three keys."""
+    out = class_set.out
+    codes = [s.version for s in class_set.sheets]
+    assert sorted(p.stem for p in (out / "worksheets").glob("*.pdf")) == sorted(codes)
+    assert sorted(p.stem for p in (out / "solutions").glob("*.pdf")) == sorted(codes)
+    for name in ("print/worksheets.pdf", "print/solutions.pdf", "key.json", "key.csv",
+                 "answers-template.csv"):  # fmt: skip
+        assert (out / name).stat().st_size > 0, name
+    assert not class_set.failed
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_key_records_variants_settings_seed_and_version(class_set):
+    """key.json holds every variant at full precision plus settings, seed and bpquiz version."""
+    data = json.loads((class_set.out / "key.json").read_text())
+    assert data["settings"]["seed"] == 123 and data["settings"]["course"] == "ML 101"
+    assert data["bpquiz_version"]
+    key = parse_key(data)  # recomputes every value from the givens and checks it
+    assert [s.student_id for s in key.sheets] == ["s1", "s2", "s3"]
+    assert [s.name for s in key.sheets] == ["<b>&amp; Tag", "Zoë Ångström", "王小明"]
+    assert [st["id"] for st in data["variants"][0]["steps"]] == list(STEP_IDS)
+
+
+def test_csv_files_have_a_row_per_variant(class_set):
+    """key.csv and answers-template.csv have one row per student with its version code."""
+    codes = [s.version for s in class_set.sheets]
+    for name in ("key.csv", "answers-template.csv"):
+        rows = list(csv.DictReader(io.StringIO((class_set.out / name).read_text())))
+        assert [r["version"] for r in rows] == codes, name
+    template = list(csv.reader(io.StringIO((class_set.out / "answers-template.csv").read_text())))
+    assert template[0] == ["student_id", "name", "version", *STEP_IDS]
+    assert all(cell == "" for row in template[1:] for cell in row[3:])
+
+
+def test_version_codes_are_short_opaque_and_unique(class_set):
+    """Codes are six characters, distinct, and neither the seed nor the secret is in a worksheet."""
+    codes = [s.version for s in class_set.sheets]
+    assert len(set(codes)) == len(codes) and all(len(c) == 6 for c in codes)
+    secret = json.loads((class_set.out / "key.json").read_text())["secret"]
+    for pdf in (class_set.out / "worksheets").glob("*.pdf"):
+        raw = pdf.read_bytes()
+        meta = " ".join(map(str, pypdf.PdfReader(pdf).metadata.values()))
+        assert secret.encode() not in raw and "123" not in meta
+
+
+def test_each_worksheet_names_its_student(class_set):
+    """A roster run prints each student's name on their own worksheet and holds their code."""
+    for sheet in class_set.sheets:
+        reader = pypdf.PdfReader(class_set.out / "worksheets" / f"{sheet.version}.pdf")
+        assert reader.get_fields()["version"]["/V"] == sheet.version
+    text = subprocess.run(
+        ["pdftotext", str(class_set.out / "worksheets" / f"{class_set.sheets[2].version}.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "王小明" in text and "s3" in text
+
+
+def test_print_files_pad_each_document_to_even_pages(class_set):
+    """In the print files every document starts on an odd page (two students never share a sheet)."""
+    for kind in ("worksheets", "solutions"):
+        merged = pypdf.PdfReader(class_set.out / "print" / f"{kind}.pdf")
+        starts = [merged.get_destination_page_number(o) for o in merged.outline]
+        assert len(starts) == 3
+        assert all(start % 2 == 0 for start in starts), (kind, starts)
+        sizes = [
+            len(pypdf.PdfReader(class_set.out / kind / f"{s.version}.pdf").pages)
+            for s in class_set.sheets
+        ]
+        padded = sum(n + n % 2 for n in sizes)
+        assert len(merged.pages) == padded == class_set.pages[kind]
+
+
+def test_merged_worksheet_fields_do_not_collide(class_set):
+    """The print file's fields are <version>.<step id>: one full set per student, no clashes."""
+    fields = pypdf.PdfReader(class_set.out / "print" / "worksheets.pdf").get_fields()
+    for sheet in class_set.sheets:
+        code = sheet.version
+        assert {f"{code}.{i}" for i in ("version", *STEP_IDS)} <= set(fields)
+        assert fields[f"{code}.version"]["/V"] == code
+    assert "out_h1" not in fields
+    solutions = pypdf.PdfReader(class_set.out / "print" / "solutions.pdf")
+    assert not solutions.get_fields()
+
+
+def test_same_seed_gives_identical_files(tmp_path):
+    """Two runs with the same seed and settings write byte-identical files, print files included."""
+    settings = Settings(n=2, seed=99)
+    for name in ("a", "b"):
+        generate(settings, tmp_path / name, jobs=1)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == 9
+    for rel in files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_existing_output_needs_force(tmp_path):
+    """A non-empty output folder is refused without --force, and nothing in it is touched."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(GenerateError, match="--force"):
+        generate(Settings(n=1, seed=1), out, jobs=1)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_force_replaces_an_earlier_run(tmp_path):
+    """With force, a smaller run into the same folder leaves no stale worksheets behind."""
+    generate(Settings(n=2, seed=5), tmp_path, jobs=1)
+    result = generate(Settings(n=1, seed=6), tmp_path, jobs=1, force=True)
+    assert [p.stem for p in (tmp_path / "worksheets").glob("*.pdf")] == [result.sheets[0].version]
+
+
+def test_one_failing_document_does_not_stop_the_batch(tmp_path, monkeypatch):
+    """If one sheet fails to render, the others are written and merged, and the failure reported."""
+    real = render.render_pdf
+    bad = gen.plan(Settings(n=3, seed=8))[0][1].version
+
+    def flaky(template, context, *args, **kwargs):
+        if context["version"] == bad and template == "solution.html.j2":
+            raise RuntimeError("boom")
+        return real(template, context, *args, **kwargs)
+
+    monkeypatch.setattr(render, "render_pdf", flaky)
+    result = generate(Settings(n=3, seed=8), tmp_path, jobs=1)
+    assert [(f.version, f.error) for f in result.failed] == [(bad, "RuntimeError: boom")]
+    assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
+    assert len(pypdf.PdfReader(tmp_path / "print" / "solutions.pdf").outline) == 2
+
+
+def test_example_is_the_articles_variant(tmp_path):
+    """--example makes a set of one with the article's given values."""
+    result = generate(Settings(n=1, seed=1, example=True), tmp_path, jobs=1)
+    assert [s.variant.given for s in result.sheets] == [ARTICLE_EXAMPLE]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty file"),
+        ("id,name\n1,A\n", "must name the columns student_id and name"),
+        ("student_id,name\n", "no students"),
+        ("student_id,name\ns1,A\ns1,B\n", "line 3: duplicate student_id 's1' (also on line 2)"),
+        ("student_id,name\n,A\n", "line 2: empty student_id"),
+        ("student_id,name\ns1\n", "line 2: expected at least 2 columns"),
+    ],
+)
+def test_bad_rosters_are_one_line_errors(text, message):
+    """A bad roster raises one line naming the problem and the row."""
+    with pytest.raises(GenerateError, match=message.replace("(", r"\(").replace(")", r"\)")) as e:
+        parse_roster(text, "class.csv")
+    assert "\n" not in str(e.value) and str(e.value).startswith("class.csv")
+
+
+def test_roster_reads_bom_and_extra_columns():
+    """A roster saved by a spreadsheet (UTF-8 BOM, extra columns, blank lines) is read."""
+    students = parse_roster("\ufeffname,student_id,email\nZoë,s1,x\n\n", "r.csv")
+    assert students == [Student("s1", "Zoë")]
+
+
+def test_cli_generates_with_a_process_pool(tmp_path):
+    """`bpquiz generate` renders in worker processes and prints where everything went."""
+    done = run_cli("--n", "2", "--seed", "4", "--out", str(tmp_path / "o"), "--jobs", "2",
+                   "--paper", "letter", "--course", "ML")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "print/worksheets.pdf" in done.stderr and "key.json" in done.stderr
+    reader = pypdf.PdfReader(tmp_path / "o" / "print" / "worksheets.pdf")
+    assert round(float(reader.pages[0].mediabox.height)) == 792
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--paper", "legal"], "--paper: expected a4 or letter"),
+        (["--example", "--n", "3"], "--example makes a set of one"),
+        (["--roster", "missing.csv"], "missing.csv: no such file"),
+        (["--roster", "r.csv", "--n", "3"], "--roster sets the number of sheets"),
+    ],
+)
+def test_cli_user_errors_exit_2_in_one_line(tmp_path, args, message):
+    """Bad options end with exit code 2 and one `error:` line, no traceback, nothing written."""
+    (tmp_path / "r.csv").write_text("student_id,name\ns1,A\n")
+    done = run_cli(*args, "--out", "o", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"error: {done.stderr.split('error: ', 1)[1].strip()}"]
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_refuses_a_non_empty_output_folder(tmp_path):
+    """Without --force an existing non-empty --out is an error (exit 2) and is left as it was."""
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "keep.txt").write_text("x")
+    done = run_cli("--n", "1", "--out", str(tmp_path / "o"), "--quiet")
+    assert done.returncode == 2 and "use --force" in done.stderr
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["keep.txt"]

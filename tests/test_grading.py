@@ -1,0 +1,285 @@
+"""Marking steps: tolerance, carried rounding, error carried forward, points (bpquiz.grading)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from oracle import article, forward_backward
+
+from bpquiz.grading import STATUSES, Policy, PolicyError, compiled, grade_submission
+from bpquiz.network import BY_ID, STEP_IDS, STEPS, solve
+from bpquiz.variants import ARTICLE_EXAMPLE, draw_variant
+
+ARTICLE = solve(ARTICLE_EXAMPLE, "ARTICLE")
+VARIANTS = [draw_variant(404, k, version=f"V{k}") for k in range(150)]
+
+
+def written(x: float, how: str = "round", decimals: int = 5) -> str:
+    if how == "trunc":
+        x = math.trunc(x * 10**decimals) / 10**decimals
+    return f"{x:.{decimals}f}"
+
+
+def key_answers(variant, how="round"):
+    """Every step written from the key (the oracle's values), rounded or truncated."""
+    values = forward_backward(variant.given.as_dict())
+    return {sid: written(values[sid], how) for sid in STEP_IDS}
+
+
+def carried(variant, how="round", slip=None):
+    """A student who works step by step from their own written answers, as the article does.
+
+    `slip`: (step id, f) — that step's value goes through f (a mistake), later steps carry it.
+    """
+    env = variant.given.as_dict()
+    answers = {}
+    for step in STEPS:
+        x = step.formula.eval(env)
+        if slip and step.id == slip[0]:
+            x = slip[1](x)
+        answers[step.id] = written(x, how)
+        env[step.id] = float(answers[step.id])
+    return answers
+
+
+def statuses(graded):
+    return {m.id: m.status for m in graded.marks}
+
+
+# --- tolerance: what is correct ------------------------------------------------------------------
+
+
+def test_every_number_the_article_prints_is_correct():
+    """The article's printed numbers (truncated, carried) are all correct for its variant."""
+    printed = article()["printed"]
+    graded = grade_submission(ARTICLE, {k: str(v) for k, v in printed.items()})
+    got = statuses(graded)
+    assert all(got[k] == "correct" for k in printed), {k: got[k] for k in printed if got[k] != "correct"}
+    assert graded.score == len(printed) and graded.max_score == 41
+
+
+def test_exact_rounding_of_the_article_is_correct_too():
+    """Where the article's truncation differs from rounding (exact_5dp), both are correct."""
+    exact = article()["exact_5dp"]
+    got = statuses(grade_submission(ARTICLE, {k: f"{v:.5f}" for k, v in exact.items()}))
+    assert all(got[k] == "correct" for k in exact)
+
+
+@pytest.mark.parametrize("how", ["round", "trunc"])
+def test_rounded_or_truncated_key_values_are_correct(how):
+    """Every step written from the key to 5 decimals, rounded or truncated, is correct."""
+    for v in VARIANTS:
+        graded = grade_submission(v, key_answers(v, how))
+        assert graded.counts()["correct"] == 41, (v.version, statuses(graded))
+
+
+@pytest.mark.parametrize("how", ["round", "trunc"])
+def test_carrying_ones_own_rounded_answers_is_correct(how):
+    """A student who carries their own rounded (or truncated) answers gets every step correct,
+    though some end up beyond the key's own tolerance (truncating: E_total up to ~4 units)."""
+    farthest = 0.0
+    for v in VARIANTS:
+        answers = carried(v, how)
+        graded = grade_submission(v, answers)
+        assert graded.counts()["correct"] == 41, (v.version, statuses(graded))
+        farthest = max(farthest, max(abs(m.parsed - m.key) for m in graded.marks) / 1e-5)
+    assert farthest > 1.0  # the key's tolerance alone would not have accepted these
+
+
+@pytest.mark.parametrize("units", [5, -5, 6, -7, 20, -100])
+def test_answers_five_or_more_units_off_are_wrong(units):
+    """One answer off by ≥ 5 units in the last decimal is wrong, the others stay correct."""
+    for v in VARIANTS[:40]:
+        base = key_answers(v)
+        for sid in STEP_IDS:
+            answers = dict(base)
+            answers[sid] = written(float(base[sid]) + units * 1e-5)
+            got = statuses(grade_submission(v, answers))
+            assert got[sid] == "wrong", (v.version, sid, answers[sid])
+
+
+def test_off_by_five_units_is_wrong_for_a_carrying_student():
+    """Five units off the value their own carried answers give is wrong, even when carrying."""
+    for v in VARIANTS[:40]:
+        for sid in STEP_IDS:
+            for units in (5, -5):
+                slip = (sid, lambda x, u=units: round(x, 5) + u * 1e-5)
+                got = statuses(grade_submission(v, carried(v, "trunc", slip)))
+                assert got[sid] == "wrong", (v.version, sid, units)
+
+
+def test_exactly_five_units_from_a_short_key_is_wrong():
+    """sum_h1 = 0.41 exactly: 0.40995 and 0.41005 are wrong, 0.40999 and 0.41001 correct."""
+    base = key_answers(ARTICLE)
+    for text, status in (("0.40995", "wrong"), ("0.41005", "wrong"), ("0.40999", "correct"), ("0.41001", "correct")):
+        got = statuses(grade_submission(ARTICLE, {**base, "sum_h1": text}))
+        assert got["sum_h1"] == status, text
+
+
+def test_configurable_tolerances():
+    """--atol, --rtol and significant figures replace the default tolerance."""
+    base = key_answers(ARTICLE)
+    off = {**base, "out_h1": "0.6012"}  # 11 units off 0.601088
+    assert statuses(grade_submission(ARTICLE, off))["out_h1"] == "wrong"
+    assert statuses(grade_submission(ARTICLE, off, Policy(atol=2e-4)))["out_h1"] == "correct"
+    assert statuses(grade_submission(ARTICLE, off, Policy(rtol=5e-4)))["out_h1"] == "correct"
+    assert statuses(grade_submission(ARTICLE, off, Policy(sig_figs=3)))["out_h1"] == "correct"
+    assert statuses(grade_submission(ARTICLE, off, Policy(sig_figs=4)))["out_h1"] == "wrong"
+    assert Policy(sig_figs=3).tolerance(0.0016) == pytest.approx(1e-5)
+    assert Policy(decimals=3).tolerance(123.0) == pytest.approx(1e-3)
+
+
+# --- error carried forward -----------------------------------------------------------------------
+
+
+def test_one_early_error_carried_consistently_is_ecf_downstream():
+    """out_h1 wrong, everything after computed from it: out_h1 wrong, its dependants ecf."""
+    v = VARIANTS[0]
+    graded = grade_submission(v, carried(v, "round", ("out_h1", lambda x: x + 0.05)))
+    got = statuses(graded)
+    assert got["out_h1"] == "wrong"
+    for sid in ("sum_o1", "out_o1", "sum_o2", "E1", "E_total", "dE_dw5", "dE_dw7", "new_w5", "dE1_dw1", "new_w1"):
+        assert got[sid] == "ecf", sid
+    for sid in ("sum_h1", "sum_h2", "out_h2"):  # do not depend on out_h1
+        assert got[sid] == "correct"
+    assert set(got.values()) <= {"correct", "ecf", "wrong"} and list(got.values()).count("wrong") == 1
+    assert graded.score == 40  # default: full ECF credit
+
+
+@pytest.mark.parametrize("sid", [s.id for s in STEPS if any(i in BY_ID for i in s.inputs)][:30])
+def test_ecf_from_any_step(sid):
+    """A 10 % mistake in any step read by later ones: that step wrong, none of the rest wrong."""
+    for v in VARIANTS[:10]:
+        got = statuses(grade_submission(v, carried(v, "round", (sid, lambda x: x * 1.1 + 0.003))))
+        assert got[sid] == "wrong"
+        assert [k for k, s in got.items() if s == "wrong"] == [sid], v.version
+
+
+def test_ecf_uses_the_formula_on_the_students_own_inputs():
+    """Mark.recomputed is the step's formula on the student's answers and the key's givens."""
+    answers = key_answers(ARTICLE)
+    answers["dE_dout_o1"] = "0.70000"
+    answers["dE_dw5"] = written(0.7 * float(answers["dout_o1_dsum_o1"]) * float(answers["out_h1"]))
+    mark = grade_submission(ARTICLE, answers).marks[STEP_IDS.index("dE_dw5")]
+    assert mark.status == "ecf"
+    assert mark.recomputed == pytest.approx(0.7 * float(answers["dout_o1_dsum_o1"]) * float(answers["out_h1"]))
+
+
+def test_no_ecf_from_blank_or_unreadable_inputs():
+    """A step reading a blank or unreadable answer cannot be ecf: it is correct or wrong."""
+    v = VARIANTS[1]
+    for bad in ("", "???"):
+        answers = carried(v, "round", ("dE_dout_o1", lambda x: x + 0.1))
+        answers["dE_dout_o1"] = bad
+        got = statuses(grade_submission(v, answers))
+        assert got["dE_dout_o1"] == ("blank" if bad == "" else "unreadable")
+        assert got["dE_dw5"] == "wrong" and got["dE_dw6"] == "wrong"
+
+
+@pytest.mark.parametrize("trivial", ["0", "1", "-1", "0.00000", "1.00000"])
+def test_no_ecf_from_a_trivial_value(trivial):
+    """A wrong 0 or ±1, written to make later steps easy, passes no ECF credit on."""
+    v = VARIANTS[2]
+    answers = carried(v, "round", ("out_o1", lambda x: float(trivial)))
+    got = statuses(grade_submission(v, answers))
+    assert got["out_o1"] == "wrong"
+    assert got["dout_o1_dsum_o1"] == "wrong" and got["E1"] == "wrong" and got["dE_dout_o1"] == "wrong"
+    if trivial != "-1":  # the 0 that out_o1 = 1 gives (1·(1−1)) carries nothing either
+        assert got["dout_o1_dsum_o1"] == "wrong" and got["dE_dw5"] == "wrong" and got["dE_dw6"] == "wrong"
+    else:  # −1·(1+1) = −2 is an ordinary wrong value: the steps reading it can be ecf
+        assert got["dE_dw5"] == "ecf"
+
+
+def test_an_honest_small_carried_value_still_earns_ecf():
+    """A carried value that is tiny but follows from the student's own work is a real attempt."""
+    v = VARIANTS[3]
+    dE2 = forward_backward(v.given.as_dict())["dE2_dw1"]
+    answers = carried(v, "round", ("dE1_dw1", lambda x: -dE2 + 3e-5))  # so dE_dw1 is about 3e-5
+    got = statuses(grade_submission(v, answers))
+    assert got["dE1_dw1"] == "wrong" and got["dE_dw1"] == "ecf" and got["new_w1"] == "ecf"
+    assert abs(float(answers["dE_dw1"])) < 1e-4
+
+
+def test_ecf_credit_and_no_ecf():
+    """--ecf-credit scales ecf points; --no-ecf marks those steps wrong."""
+    v = VARIANTS[0]
+    answers = carried(v, "round", ("out_h1", lambda x: x + 0.05))
+    full = grade_submission(v, answers)
+    n_ecf = full.counts()["ecf"]
+    assert n_ecf > 20
+    half = grade_submission(v, answers, Policy(ecf_credit=0.5))
+    assert half.counts()["ecf"] == n_ecf and half.score == pytest.approx(41 - 1 - n_ecf / 2)
+    off = grade_submission(v, answers, Policy(ecf=False))
+    assert off.counts()["ecf"] == 0 and off.counts()["wrong"] == n_ecf + 1
+    assert off.score == 41 - 1 - n_ecf
+
+
+def test_random_garbage_earns_nothing():
+    """Random numbers in every box are wrong (not ecf by coincidence), blank or unreadable."""
+    import random
+
+    rng = random.Random(7)
+    total_ecf = 0
+    for v in VARIANTS[:100]:
+        answers = {sid: f"{rng.uniform(-1, 2):.5f}" for sid in STEP_IDS}
+        total_ecf += grade_submission(v, answers).counts()["ecf"]
+    assert total_ecf <= 2
+
+
+# --- statuses, points, policy --------------------------------------------------------------------
+
+
+def test_blank_and_unreadable_score_zero_and_keep_the_text():
+    """Blank and unreadable steps score 0; the mark keeps the text as written."""
+    answers = {**key_answers(ARTICLE), "E1": "", "E2": "zero point one"}
+    graded = grade_submission(ARTICLE, answers)
+    marks = {m.id: m for m in graded.marks}
+    assert marks["E1"].status == "blank" and marks["E1"].points == 0
+    assert marks["E2"].status == "unreadable" and marks["E2"].written == "zero point one"
+    assert marks["E2"].parsed is None and marks["E2"].key == pytest.approx(0.0145259, abs=1e-7)
+    assert graded.score == 39 and set(graded.counts()) == set(STATUSES)
+
+
+def test_points_per_step_and_phase():
+    """Points per step id win over points per phase, which win over the default."""
+    policy = Policy(points={"hidden": 2, "E_total": 5, "new_w1": 0}, default_points=0.5)
+    assert policy.max_points("dE1_dw3") == 2 and policy.max_points("E_total") == 5
+    assert policy.max_points("new_w1") == 0 and policy.max_points("out_h1") == 0.5
+    graded = grade_submission(ARTICLE, key_answers(ARTICLE), policy)
+    hidden = sum(1 for s in STEPS if s.phase == "hidden")
+    assert graded.max_score == pytest.approx(2 * (hidden - 1) + 5 + 0.5 * (41 - hidden - 1))
+    assert graded.score == graded.max_score and graded.percent == 100
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"ecf_credit": 1.5}, "ECF credit"),
+        ({"points": {"nope": 1}}, "neither a step id nor a phase"),
+        ({"points": {"E1": -1}}, "points for E1"),
+        ({"atol": -1}, "atol"),
+        ({"sig_figs": 0}, "significant figures"),
+    ],
+)
+def test_bad_policy_is_refused_naming_the_setting(kwargs, message):
+    """An out-of-range setting raises PolicyError naming it."""
+    with pytest.raises(PolicyError, match=message):
+        Policy(**kwargs)
+
+
+def test_compiled_formulas_agree_with_the_tree():
+    """The compiled formula of every step equals its expression tree's value."""
+    for v in VARIANTS[:20]:
+        env = v.env()
+        for sid in STEP_IDS:
+            names, fn = compiled(sid)
+            assert names == BY_ID[sid].inputs
+            assert fn(*(env[n] for n in names)) == pytest.approx(BY_ID[sid].formula.eval(env), rel=1e-14)
+
+
+def test_overflowing_inputs_are_wrong_not_a_crash():
+    """Absurd inputs (exp overflow, huge squares) make the step wrong, never an exception."""
+    answers = {**key_answers(ARTICLE), "sum_o1": "-1e300", "out_o1": "1e200", "E1": "5"}
+    got = statuses(grade_submission(ARTICLE, answers))
+    assert got["sum_o1"] == got["out_o1"] == got["E1"] == "wrong"
