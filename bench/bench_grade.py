@@ -47,7 +47,11 @@ def student_answers(sheet: Sheet, k: int) -> dict[str, str]:
     answers = {}
     for step in STEPS:
         names, fn = compiled(step.id)
-        x = fn(*(env[n] for n in names)) if kind in ("truncated", "one-error") else sheet.variant.values[step.id]
+        x = (
+            fn(*(env[n] for n in names))
+            if kind in ("truncated", "one-error")
+            else sheet.variant.values[step.id]
+        )
         if step.id == error_at:
             x = x * 1.2 + 0.01
         if kind == "truncated":
@@ -55,7 +59,9 @@ def student_answers(sheet: Sheet, k: int) -> dict[str, str]:
         text = f"{x:.5f}"
         env[step.id] = float(text)
         if kind == "messy":
-            text = rng.choice((text.replace(".", ","), f" {text} ", text.replace("-", "−"), text.lstrip("0")))
+            text = rng.choice(
+                (text.replace(".", ","), f" {text} ", text.replace("-", "−"), text.lstrip("0"))
+            )
         if kind == "garbage" and rng.random() < 0.3:
             text = rng.choice(("", "?", "idk", "1/2"))
         answers[step.id] = text
@@ -102,7 +108,9 @@ def timed(command: list[str]) -> tuple[float, float, int]:
         "t = time.perf_counter(); rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True
+    )
     wall, rss_kb, rc = out.stdout.split()
     return float(wall), int(rss_kb) / 1024, int(rc)
 
@@ -111,7 +119,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pdfs", type=int, default=1000)
     ap.add_argument("--rows", type=int, default=10_000)
-    ap.add_argument("--feedback", type=int, default=1000, help="students with feedback PDFs (0: skip)")
+    ap.add_argument(
+        "--feedback", type=int, default=1000, help="students with feedback PDFs (0: skip)"
+    )
     ap.add_argument("--keep", type=Path, help="make the data here and keep it")
     args = ap.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="bpquiz-bench-"))
@@ -149,7 +159,10 @@ def main() -> None:
     with ProcessPoolExecutor() as pool:
         list(pool.map(fill_pdf, jobs, chunksize=16))
     size = sum(p.stat().st_size for p in (pdf_dir / "submissions").iterdir()) / len(jobs) / 1024
-    print(f"made {args.pdfs} filled PDFs ({size:.0f} KB each) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    print(
+        f"made {args.pdfs} filled PDFs ({size:.0f} KB each) in {time.perf_counter() - t:.1f} s",
+        file=sys.stderr,
+    )
     key = ["--key", str(pdf_dir / "key.json")]
     wall, rss, rc = timed([*grade, str(pdf_dir / "submissions"), *key, "--out", str(pdf_dir / "graded"),
                            "--force", "--no-feedback"])  # fmt: skip
@@ -163,7 +176,9 @@ def main() -> None:
                 target = subset / p.name
                 if not target.exists():
                     os.link(p, target)
-        wall, rss, rc = timed([*grade, str(subset), *key, "--out", str(pdf_dir / "graded-feedback"), "--force"])
+        wall, rss, rc = timed(
+            [*grade, str(subset), *key, "--out", str(pdf_dir / "graded-feedback"), "--force"]
+        )
         results.append((f"{args.feedback:,} filled PDFs with feedback PDFs", wall, rss, None, rc))
 
     graded = json.loads((pdf_dir / "graded" / "grades.json").read_text())["statistics"]
@@ -171,8 +186,12 @@ def main() -> None:
     print(f"{'run':<48} {'wall':>8} {'peak RSS':>9}  target")
     for what, wall, rss, target, rc in results:
         verdict = "" if target is None else f"≤ {target:g} s {'ok' if wall <= target else 'MISSED'}"
-        print(f"{what:<48} {wall:7.2f}s {rss:7.0f}MB  {verdict}{'' if rc in (0, 1) else f'  (exit {rc})'}")
-    print(f"\nPDF run: {graded['graded']} graded, mean {graded['mean_percent']}%; cores: {os.cpu_count()}; data in {root}")
+        print(
+            f"{what:<48} {wall:7.2f}s {rss:7.0f}MB  {verdict}{'' if rc in (0, 1) else f'  (exit {rc})'}"
+        )
+    print(
+        f"\nPDF run: {graded['graded']} graded, mean {graded['mean_percent']}%; cores: {os.cpu_count()}; data in {root}"
+    )
 
 
 if __name__ == "__main__":

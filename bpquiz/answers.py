@@ -72,7 +72,11 @@ def parse_answer(text: object) -> Parsed:
     if isinstance(text, (int, float)):
         value = float(text)
         written = repr(text) if isinstance(text, float) else str(text)
-        return Parsed("ok", value, written) if math.isfinite(value) else Parsed("unreadable", None, written)
+        return (
+            Parsed("ok", value, written)
+            if math.isfinite(value)
+            else Parsed("unreadable", None, written)
+        )
     raw = str(text)
     stripped = raw.strip()
     if not stripped:

@@ -190,7 +190,7 @@ def grade_command(
     tolerance, or following from the student's own correct rounded answers), ecf (right for the
     student's own wrong earlier answers), wrong, blank or unreadable.
 
-    Writes to DIR: gradebook.csv, grades.json, problems.csv, summary.pdf, feedback/<student>.pdf.
+    Writes to DIR: gradebook.csv, grades.json, problems.csv, summary.pdf, feedback/STUDENT.pdf.
     Exit code: 0 all graded; 1 graded, but some files, rows or submissions had problems (each
     named on one line and in problems.csv); 2 nothing graded: a usage error.
 

@@ -84,7 +84,11 @@ def grade_class(
     for sub in submissions:
         sheet = sheets.get(sub.version)
         if sheet is None:
-            close = difflib.get_close_matches(sub.version, sheets, n=1, cutoff=0.6) if len(sheets) <= 5000 else []
+            close = (
+                difflib.get_close_matches(sub.version, sheets, n=1, cutoff=0.6)
+                if len(sheets) <= 5000
+                else []
+            )
             hint = f" (did you mean {sheets[close[0]].version}?)" if close else ""
             problems.append(
                 Problem(sub.source, sub.row, "unknown-version",
@@ -103,7 +107,11 @@ def grade_class(
             )  # fmt: skip
             continue
         by_student[who] = sub
-        if sheet.student_id and sub.student_id and sub.student_id.casefold() != sheet.student_id.casefold():
+        if (
+            sheet.student_id
+            and sub.student_id
+            and sub.student_id.casefold() != sheet.student_id.casefold()
+        ):
             problems.append(
                 Problem(sub.source, sub.row, "mismatch",
                         f"version {sheet.version} belongs to student {sheet.student_id} in the key, "
@@ -116,7 +124,9 @@ def grade_class(
                         f"version {sheet.version} was also submitted by {other.student} "
                         f"({other.submission.where}); both are graded")
             )  # fmt: skip
-        result = Result(sub, sheet, student_id, name, grade_submission(sheet.variant, sub.answers, policy))
+        result = Result(
+            sub, sheet, student_id, name, grade_submission(sheet.variant, sub.answers, policy)
+        )
         results.append(result)
         by_version.setdefault(sheet.version, result)
     return results, problems
@@ -268,7 +278,13 @@ def histogram(percents: Sequence[float], bins: int = 10) -> list[int]:
 
 # --- SVG plots (small: plain rects and text, which WeasyPrint paints quickly) -------------------
 
-_COLORS = {"correct": "#4c9a52", "ecf": "#e0a030", "wrong": "#c94a4a", "blank": "#c8c8c8", "unreadable": "#8a8a8a"}
+_COLORS = {
+    "correct": "#4c9a52",
+    "ecf": "#e0a030",
+    "wrong": "#c94a4a",
+    "blank": "#c8c8c8",
+    "unreadable": "#8a8a8a",
+}
 
 
 def svg_histogram(percents: Sequence[float], width: int = 640, height: int = 190) -> str:
@@ -286,19 +302,35 @@ def svg_histogram(percents: Sequence[float], width: int = 640, height: int = 190
     ticks = _ticks(top)
     for t in ticks:
         y = head + plot_h - plot_h * t / ticks[-1]
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd" stroke-width="0.6"/>')
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd" stroke-width="0.6"/>'
+        )
         parts.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{t}</text>')
     for i, c in enumerate(counts):
         h = plot_h * c / ticks[-1]
         x = left + i * bar
         if c:
-            parts.append(f'<rect x="{x + 2:.1f}" y="{head + plot_h - h:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" fill="#4a78b0"/>')
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{head + plot_h - h - 2:.1f}" text-anchor="middle" font-size="8">{c}</text>')
-        parts.append(f'<text x="{x:.1f}" y="{height - bottom + 12}" text-anchor="middle">{i * 10}</text>')
-    parts.append(f'<text x="{left + plot_w:.1f}" y="{height - bottom + 12}" text-anchor="middle">100</text>')
-    parts.append(f'<line x1="{left}" y1="{head + plot_h}" x2="{width - right}" y2="{head + plot_h}" stroke="#333" stroke-width="0.8"/>')
-    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" text-anchor="middle">score (%)</text>')
-    parts.append(f'<text x="9" y="{head + plot_h / 2:.1f}" text-anchor="middle" transform="rotate(-90 9 {head + plot_h / 2:.1f})">students</text>')
+            parts.append(
+                f'<rect x="{x + 2:.1f}" y="{head + plot_h - h:.1f}" width="{bar - 4:.1f}" height="{h:.1f}" fill="#4a78b0"/>'
+            )
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{head + plot_h - h - 2:.1f}" text-anchor="middle" font-size="8">{c}</text>'
+            )
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 12}" text-anchor="middle">{i * 10}</text>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w:.1f}" y="{height - bottom + 12}" text-anchor="middle">100</text>'
+    )
+    parts.append(
+        f'<line x1="{left}" y1="{head + plot_h}" x2="{width - right}" y2="{head + plot_h}" stroke="#333" stroke-width="0.8"/>'
+    )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" text-anchor="middle">score (%)</text>'
+    )
+    parts.append(
+        f'<text x="9" y="{head + plot_h / 2:.1f}" text-anchor="middle" transform="rotate(-90 9 {head + plot_h / 2:.1f})">students</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -332,14 +364,20 @@ def svg_facility(per_step: dict[str, dict[str, Any]], width: int = 640) -> str:
         s = per_step[sid]
         total = sum(s[st] for st in STATUSES) or 1
         y = head + k * row
-        parts.append(f'<text x="{label_w - 4}" y="{y + 7.5:.1f}" text-anchor="end">{escape(sid)}</text>')
+        parts.append(
+            f'<text x="{label_w - 4}" y="{y + 7.5:.1f}" text-anchor="end">{escape(sid)}</text>'
+        )
         x = float(label_w)
         for status in STATUSES:
             w = plot_w * s[status] / total
             if w > 0:
-                parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{row - 2:.1f}" fill="{_COLORS[status]}"/>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{row - 2:.1f}" fill="{_COLORS[status]}"/>'
+                )
             x += w
-        parts.append(f'<text x="{label_w + plot_w + 3}" y="{y + 7.5:.1f}">{100 * s["facility"]:.0f}%</text>')
+        parts.append(
+            f'<text x="{label_w + plot_w + 3}" y="{y + 7.5:.1f}">{100 * s["facility"]:.0f}%</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -380,7 +418,9 @@ def feedback_context(result: Result, policy: Policy, settings: dict[str, Any]) -
                     "recomputed": _fixed(m.recomputed, decimals)
                     if m.status == "ecf" and m.recomputed is not None
                     else "",
-                    "lines": worked_lines(variant, sid, decimals) if m.status in SHOW_WORKED else [],
+                    "lines": worked_lines(variant, sid, decimals)
+                    if m.status in SHOW_WORKED
+                    else [],
                 }
             )
         phases.append({"title": title, "steps": steps})
@@ -406,9 +446,20 @@ NUMBER = {sid: k for k, sid in enumerate(STEP_IDS, start=1)}
 
 
 @functools.cache
+def _math(numeric: bool) -> HTML:
+    """The HTML typesetter of the printed documents: render.PrintMath (fewer boxes, so faster
+    to lay out, same look), or `expr.HTML` where render is not importable."""
+    try:
+        from .render import PrintMath
+    except ImportError:  # pragma: no cover - render's dependencies missing
+        return HTML(numeric=numeric)
+    return PrintMath(numeric=numeric)
+
+
+@functools.cache
 def _symbolic(step_id: str, part: str) -> str:
     """A step's symbol, chain rule, expanded form or formula in HTML math (same for everyone)."""
-    return typeset(getattr(BY_ID[step_id], part), HTML())
+    return typeset(getattr(BY_ID[step_id], part), _math(False))
 
 
 def worked_lines(variant: Variant, step_id: str, decimals: int) -> list[str]:
@@ -421,7 +472,7 @@ def worked_lines(variant: Variant, step_id: str, decimals: int) -> list[str]:
     second = _symbolic(step_id, "expanded" if d.expanded is not None else "formula")
     if second not in lines:
         lines.append(second)
-    lines.append(typeset(d.formula, HTML(numeric=True), variant, decimals))
+    lines.append(typeset(d.formula, _math(True), variant, decimals))
     return lines
 
 
@@ -453,7 +504,10 @@ def summary_context(
     per_step = stats["steps"]
     wrong_rank = sorted(
         (sid for sid in STEP_IDS if per_step[sid]["wrong"] + per_step[sid]["unreadable"] > 0),
-        key=lambda sid: (-(per_step[sid]["wrong"] + per_step[sid]["unreadable"]), STEP_IDS.index(sid)),
+        key=lambda sid: (
+            -(per_step[sid]["wrong"] + per_step[sid]["unreadable"]),
+            STEP_IDS.index(sid),
+        ),
     )[:8]
     n = stats["graded"]
     return {
@@ -476,7 +530,9 @@ def summary_context(
                 "id": sid,
                 "label": BY_ID[sid].label,
                 "wrong": per_step[sid]["wrong"] + per_step[sid]["unreadable"],
-                "share": f"{100 * (per_step[sid]['wrong'] + per_step[sid]['unreadable']) / n:.0f}" if n else "0",
+                "share": f"{100 * (per_step[sid]['wrong'] + per_step[sid]['unreadable']) / n:.0f}"
+                if n
+                else "0",
                 "ecf": per_step[sid]["ecf"],
                 "blank": per_step[sid]["blank"],
             }
@@ -547,7 +603,9 @@ def load_key(path: Path) -> Key:
     except (OSError, UnicodeDecodeError) as e:
         raise GradeError(f"{path}: cannot read the key ({e})") from None
     except json.JSONDecodeError as e:
-        raise GradeError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        raise GradeError(
+            f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+        ) from None
     try:
         return parse_key(data)
     except KeyFileError as e:
@@ -694,7 +752,12 @@ def run_grade(
             if error:
                 run.feedback_failed.append(f"{r.student}: {error}")
                 run.problems.append(
-                    Problem(r.submission.source, r.submission.row, "feedback", f"feedback PDF not written: {error}")
+                    Problem(
+                        r.submission.source,
+                        r.submission.row,
+                        "feedback",
+                        f"feedback PDF not written: {error}",
+                    )
                 )
         if jobs_list:
             run.files["feedback/"] = folder
@@ -713,7 +776,10 @@ def run_grade(
     clock = time.perf_counter()
     written = [f"feedback/{n}" for n in names] if feedback else None
     for name, text in (
-        ("grades.json", grades_json(run.results, run.problems, run.warnings, policy, written, run.statistics)),
+        (
+            "grades.json",
+            grades_json(run.results, run.problems, run.warnings, policy, written, run.statistics),
+        ),
         ("problems.csv", problems_csv(run.problems)),
         ("gradebook.csv", gradebook_csv(run.results)),
     ):

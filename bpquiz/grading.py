@@ -102,7 +102,10 @@ class Policy:
             raise PolicyError(f"points per step must be a number ≥ 0, got {self.default_points}")
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
         # Looked up 41 times per submission: computed once.
-        table = {sid: self.points.get(sid, self.points.get(BY_ID[sid].phase, self.default_points)) for sid in STEP_IDS}
+        table = {
+            sid: self.points.get(sid, self.points.get(BY_ID[sid].phase, self.default_points))
+            for sid in STEP_IDS
+        }
         object.__setattr__(self, "_max_points", table)
         object.__setattr__(self, "_unit", 10.0**-self.decimals if self.default_tolerance else None)
 

@@ -2,9 +2,12 @@
 
 Public, stable API (used by `generate` and by grading's feedback/summary documents):
 
-- `render_pdf(template_name, context, paper="a4", forms=False) -> bytes`
-- `render_html(template_name, context) -> str`
-- `math(html)`: mark a `bpquiz.expr.HTML` typesetter string as safe markup for a template.
+- `render_pdf(template_name, context, paper="a4", forms=False) -> bytes`; `forms=True` makes
+  every element with `data-field="NAME"` a fillable text field (see `add_fields`);
+- `render_html(template_name, context) -> str`, `html_to_pdf(html, paper, forms) -> bytes`;
+- `warm_up(papers, templates)`: load stylesheets, fonts and templates now (a worker initializer);
+- `math(html)` (also the template filter `math`): mark typeset HTML as safe markup;
+- `PrintMath`: the `bpquiz.expr.HTML` typesetter made cheap for long documents.
 
 Templates live in `templates/` (`base.html.j2` to extend, `macros.html.j2` to import, `style.css`
 applied to every document). The Jinja environment autoescapes everything and uses

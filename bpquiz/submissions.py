@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -131,7 +132,9 @@ def expand(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Pa
         elif path.is_file():
             add(path)
         else:
-            reading.problems.append(Problem(str(path), None, "unreadable-file", "no such file or folder"))
+            reading.problems.append(
+                Problem(str(path), None, "unreadable-file", "no such file or folder")
+            )
     return files, reading
 
 
@@ -188,7 +191,9 @@ def read_csv(data: bytes, file: str) -> Reading:
             if raw.strip():
                 extra.append(raw.strip())
         elif name in columns:
-            reading.warnings.append(f"{file}: column {raw.strip()!r} appears twice; the first is used")
+            reading.warnings.append(
+                f"{file}: column {raw.strip()!r} appears twice; the first is used"
+            )
         else:
             columns[name] = i
     if "version" not in columns:
@@ -200,7 +205,9 @@ def read_csv(data: bytes, file: str) -> Reading:
         reading.warnings.append(f"{file}: ignored column(s) that are no step id: {shown}")
     missing = [s for s in STEP_IDS if s not in columns]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         reading.warnings.append(f"{file}: no column for {shown}; counted as blank")
     steps = [(s, columns[s]) for s in STEP_IDS if s in columns]
     v_col, id_col, name_col = columns["version"], columns.get("student_id"), columns.get("name")
@@ -214,7 +221,9 @@ def read_csv(data: bytes, file: str) -> Reading:
                 row = row + [""] * (width - len(row))
             version = normalize_version(row[v_col])
             if not version:
-                reading.problems.append(Problem(file, line, "bad-row", "no version code in this row"))
+                reading.problems.append(
+                    Problem(file, line, "bad-row", "no version code in this row")
+                )
                 continue
             reading.submissions.append(
                 Submission(
@@ -227,7 +236,14 @@ def read_csv(data: bytes, file: str) -> Reading:
                 )
             )
     except csv.Error as e:
-        reading.problems.append(Problem(file, rows.line_num, "unreadable-file", f"CSV error: {e}; the rest of the file is skipped"))
+        reading.problems.append(
+            Problem(
+                file,
+                rows.line_num,
+                "unreadable-file",
+                f"CSV error: {e}; the rest of the file is skipped",
+            )
+        )
     return reading
 
 
@@ -266,7 +282,9 @@ def read_json(data: bytes, file: str) -> Reading:
         for k, v in answers_in.items():
             name = canonical(str(k))
             if name in STEP_IDS:
-                answers[name] = v if v is None or isinstance(v, (str, int, float)) else json.dumps(v)
+                answers[name] = (
+                    v if v is None or isinstance(v, (str, int, float)) else json.dumps(v)
+                )
             else:
                 extra.add(str(k))
         version = ident.get("version")
@@ -284,7 +302,9 @@ def read_json(data: bytes, file: str) -> Reading:
             )
         )
     if extra:
-        shown = ", ".join(sorted(extra)[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        shown = ", ".join(sorted(extra)[:5]) + (
+            f" and {len(extra) - 5} more" if len(extra) > 5 else ""
+        )
         reading.warnings.append(f"{file}: ignored key(s) that are no step id: {shown}")
     return reading
 
@@ -300,6 +320,8 @@ def read_pdf(data: bytes, file: str) -> Reading:
     """The submissions of one filled worksheet PDF (several, for a merged print file)."""
     from pypdf import PdfReader  # imported here: CSV-only grading does not pay for it
 
+    # pypdf logs what it repairs ("EOF marker not found"); what it cannot read is our Problem.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -337,13 +359,20 @@ def submissions_from_fields(values: dict[str, Any], file: str, keywords: str = "
     for prefix, fields_ in sheets.items():
         if not any(k in STEP_IDS for k in fields_):
             continue
-        version = normalize_version(fields_.get("version", "")) or normalize_version(prefix.rpartition(".")[2])
+        version = normalize_version(fields_.get("version", "")) or normalize_version(
+            prefix.rpartition(".")[2]
+        )
         if not version:
             m = _KEYWORD.search(keywords)
             version = normalize_version(m.group(1)) if m else ""
         if not version:
             reading.problems.append(
-                Problem(file, None, "bad-row", "no version code (neither a version field nor bpquiz-version in the metadata)")
+                Problem(
+                    file,
+                    None,
+                    "bad-row",
+                    "no version code (neither a version field nor bpquiz-version in the metadata)",
+                )
             )
             continue
         reading.submissions.append(

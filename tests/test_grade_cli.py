@@ -76,11 +76,20 @@ def graded(tmp_path_factory):
     sheet = lambda k: root / "class" / "worksheets" / f"{v[k]['version']}.pdf"
     fill(sheet(0), from_key(v[0]), subs / "pdfs" / "exact.pdf")
     fill(sheet(1), carried(v[1], "trunc"), subs / "pdfs" / "truncated.pdf")
-    fill(sheet(2), carried(v[2], "round", ("out_h1", lambda x: x + 0.05)), subs / "pdfs" / "one-error.pdf")
+    fill(
+        sheet(2),
+        carried(v[2], "round", ("out_h1", lambda x: x + 0.05)),
+        subs / "pdfs" / "one-error.pdf",
+    )
 
     messy = from_key(v[3])
     for k, sid in enumerate(STEP_IDS):
-        messy[sid] = (messy[sid].replace(".", ","), f"  {messy[sid]} ", messy[sid].replace("-", "−"), messy[sid].lstrip("0"))[k % 4]
+        messy[sid] = (
+            messy[sid].replace(".", ","),
+            f"  {messy[sid]} ",
+            messy[sid].replace("-", "−"),
+            messy[sid].lstrip("0"),
+        )[k % 4]
     garbage = from_key(v[4])
     garbage.update(out_h1="abc", E1="", E2="1/2", new_w1="")
     off = from_key(v[5])
@@ -93,7 +102,10 @@ def graded(tmp_path_factory):
         ["s5", "Olga again", v[5]["version"], *(off[i] for i in STEP_IDS)],
     ]
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=";").writerows([["student_id", "name", "version", "comment", *STEP_IDS]] + [r[:3] + ["…"] + r[3:] for r in rows])
+    csv.writer(buffer, delimiter=";").writerows(
+        [["student_id", "name", "version", "comment", *STEP_IDS]]
+        + [r[:3] + ["…"] + r[3:] for r in rows]
+    )
     (subs / "answers.csv").write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode())
 
     result = bpquiz("grade", subs, "--key", root / "class" / "key.json", "--out", root / "graded")
@@ -120,7 +132,12 @@ def test_round_trip_statuses_and_scores(graded):
     assert book[v[2]]["score"] == "40" and book[v[2]]["percent"] == "97.6"
     assert steps(3) == ["correct"] * 41
     g = book[v[4]]
-    assert (g["out_h1"], g["E1"], g["E2"], g["new_w1"]) == ("unreadable", "blank", "unreadable", "blank")
+    assert (g["out_h1"], g["E1"], g["E2"], g["new_w1"]) == (
+        "unreadable",
+        "blank",
+        "unreadable",
+        "blank",
+    )
     assert g["score"] == "37" and g["student_id"] == "s4" and g["name"] == "Garbage Gus"
     assert book[v[5]]["E_total"] == "wrong" and book[v[5]]["score"] == "40"
 
@@ -129,7 +146,9 @@ def test_gradebook_has_the_contract_columns(graded):
     """gradebook.csv: student_id, name, version, score, max_score, percent, then one column per step."""
     root, _, _ = graded
     header = (root / "graded" / "gradebook.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == ",".join(["student_id", "name", "version", "score", "max_score", "percent", *STEP_IDS])
+    assert header == ",".join(
+        ["student_id", "name", "version", "score", "max_score", "percent", *STEP_IDS]
+    )
 
 
 def test_problems_are_reported_and_exit_code_is_1(graded):
@@ -139,7 +158,10 @@ def test_problems_are_reported_and_exit_code_is_1(graded):
     assert "graded 6 submissions from 4 files" in result.stdout
     assert "2 problems (1 unknown-version, 1 duplicate)" in result.stdout
     problems = list(csv.DictReader((root / "graded" / "problems.csv").open(encoding="utf-8")))
-    assert [(p["row"], p["kind"]) for p in problems] == [("5", "unknown-version"), ("6", "duplicate")]
+    assert [(p["row"], p["kind"]) for p in problems] == [
+        ("5", "unknown-version"),
+        ("6", "duplicate"),
+    ]
     assert all(p["file"].endswith("answers.csv") for p in problems)
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith("problem:")]
     assert len(lines) == 2 and "QQQQQQ" in lines[0] and "already submitted" in lines[1]
@@ -156,7 +178,9 @@ def test_grades_json_keeps_every_answer_as_written(graded):
     first = messy["steps"][0]
     assert set(first) >= {"id", "written", "parsed", "key", "status", "points"}
     assert data["max_points"] == dict.fromkeys(STEP_IDS, 1.0)
-    assert "," in first["written"] and first["parsed"] == pytest.approx(float(first["written"].replace(",", ".")))
+    assert "," in first["written"] and first["parsed"] == pytest.approx(
+        float(first["written"].replace(",", "."))
+    )
     one = by_version[key["variants"][2]["version"]]
     ecf = next(s for s in one["steps"] if s["status"] == "ecf")
     assert ecf["recomputed"] == pytest.approx(ecf["parsed"], abs=3e-5)
@@ -183,7 +207,14 @@ def test_existing_gradebook_is_kept_without_force(graded):
     """A second run into the same folder refuses (exit 2, one line) and changes nothing."""
     root, _, _ = graded
     before = (root / "graded" / "gradebook.csv").read_bytes()
-    result = bpquiz("grade", root / "submissions", "--key", root / "class" / "key.json", "--out", root / "graded")
+    result = bpquiz(
+        "grade",
+        root / "submissions",
+        "--key",
+        root / "class" / "key.json",
+        "--out",
+        root / "graded",
+    )
     assert result.returncode == 2 and result.stderr.strip().startswith("error:")
     assert "--force" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert (root / "graded" / "gradebook.csv").read_bytes() == before
@@ -214,7 +245,16 @@ def test_article_worksheet_printed_numbers_grade_correct(tmp_path):
     printed = {k: str(x) for k, x in article()["printed"].items()}
     (tmp_path / "in").mkdir()
     fill(tmp_path / "ex" / "worksheets" / f"{code}.pdf", printed, tmp_path / "in" / "article.pdf")
-    result = bpquiz("grade", tmp_path / "in", "--key", tmp_path / "ex" / "key.json", "--out", tmp_path / "g", "--no-feedback", "--no-summary")
+    result = bpquiz(
+        "grade",
+        tmp_path / "in",
+        "--key",
+        tmp_path / "ex" / "key.json",
+        "--out",
+        tmp_path / "g",
+        "--no-feedback",
+        "--no-summary",
+    )
     assert result.returncode == 0, result.stderr
     row = gradebook(tmp_path / "g")[code]
     assert all(row[k] == "correct" for k in printed)
@@ -244,7 +284,14 @@ def test_usage_errors_are_one_line_exit_2(graded, tmp_path, args, message):
 def test_nothing_to_grade_is_a_usage_error(graded, tmp_path):
     """A missing input path (and nothing else) is exit 2, and no gradebook is written."""
     root, _, _ = graded
-    result = bpquiz("grade", tmp_path / "nothing-here", "--key", root / "class" / "key.json", "--out", tmp_path / "o")
+    result = bpquiz(
+        "grade",
+        tmp_path / "nothing-here",
+        "--key",
+        root / "class" / "key.json",
+        "--out",
+        tmp_path / "o",
+    )
     assert result.returncode == 2 and "no such file or folder" in result.stderr
     assert not (tmp_path / "o").exists()
 
@@ -262,5 +309,7 @@ def test_feedback_renders_without_weasyprint_warnings(graded, caplog):
     results, problems = grade_class(key, reading.submissions, Policy())
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         render.render_pdf("feedback.html.j2", feedback_context(results[1], Policy(), key.settings))
-        render.render_pdf("summary.html.j2", summary_context(results, problems, Policy(), key.settings))
+        render.render_pdf(
+            "summary.html.j2", summary_context(results, problems, Policy(), key.settings)
+        )
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []

@@ -55,7 +55,9 @@ def test_every_number_the_article_prints_is_correct():
     printed = article()["printed"]
     graded = grade_submission(ARTICLE, {k: str(v) for k, v in printed.items()})
     got = statuses(graded)
-    assert all(got[k] == "correct" for k in printed), {k: got[k] for k in printed if got[k] != "correct"}
+    assert all(got[k] == "correct" for k in printed), {
+        k: got[k] for k in printed if got[k] != "correct"
+    }
     assert graded.score == len(printed) and graded.max_score == 41
 
 
@@ -112,7 +114,12 @@ def test_off_by_five_units_is_wrong_for_a_carrying_student():
 def test_exactly_five_units_from_a_short_key_is_wrong():
     """sum_h1 = 0.41 exactly: 0.40995 and 0.41005 are wrong, 0.40999 and 0.41001 correct."""
     base = key_answers(ARTICLE)
-    for text, status in (("0.40995", "wrong"), ("0.41005", "wrong"), ("0.40999", "correct"), ("0.41001", "correct")):
+    for text, status in (
+        ("0.40995", "wrong"),
+        ("0.41005", "wrong"),
+        ("0.40999", "correct"),
+        ("0.41001", "correct"),
+    ):
         got = statuses(grade_submission(ARTICLE, {**base, "sum_h1": text}))
         assert got["sum_h1"] == status, text
 
@@ -139,11 +146,24 @@ def test_one_early_error_carried_consistently_is_ecf_downstream():
     graded = grade_submission(v, carried(v, "round", ("out_h1", lambda x: x + 0.05)))
     got = statuses(graded)
     assert got["out_h1"] == "wrong"
-    for sid in ("sum_o1", "out_o1", "sum_o2", "E1", "E_total", "dE_dw5", "dE_dw7", "new_w5", "dE1_dw1", "new_w1"):
+    for sid in (
+        "sum_o1",
+        "out_o1",
+        "sum_o2",
+        "E1",
+        "E_total",
+        "dE_dw5",
+        "dE_dw7",
+        "new_w5",
+        "dE1_dw1",
+        "new_w1",
+    ):
         assert got[sid] == "ecf", sid
     for sid in ("sum_h1", "sum_h2", "out_h2"):  # do not depend on out_h1
         assert got[sid] == "correct"
-    assert set(got.values()) <= {"correct", "ecf", "wrong"} and list(got.values()).count("wrong") == 1
+    assert (
+        set(got.values()) <= {"correct", "ecf", "wrong"} and list(got.values()).count("wrong") == 1
+    )
     assert graded.score == 40  # default: full ECF credit
 
 
@@ -163,7 +183,9 @@ def test_ecf_uses_the_formula_on_the_students_own_inputs():
     answers["dE_dw5"] = written(0.7 * float(answers["dout_o1_dsum_o1"]) * float(answers["out_h1"]))
     mark = grade_submission(ARTICLE, answers).marks[STEP_IDS.index("dE_dw5")]
     assert mark.status == "ecf"
-    assert mark.recomputed == pytest.approx(0.7 * float(answers["dout_o1_dsum_o1"]) * float(answers["out_h1"]))
+    assert mark.recomputed == pytest.approx(
+        0.7 * float(answers["dout_o1_dsum_o1"]) * float(answers["out_h1"])
+    )
 
 
 def test_no_ecf_from_blank_or_unreadable_inputs():
@@ -184,9 +206,15 @@ def test_no_ecf_from_a_trivial_value(trivial):
     answers = carried(v, "round", ("out_o1", lambda x: float(trivial)))
     got = statuses(grade_submission(v, answers))
     assert got["out_o1"] == "wrong"
-    assert got["dout_o1_dsum_o1"] == "wrong" and got["E1"] == "wrong" and got["dE_dout_o1"] == "wrong"
+    assert (
+        got["dout_o1_dsum_o1"] == "wrong" and got["E1"] == "wrong" and got["dE_dout_o1"] == "wrong"
+    )
     if trivial != "-1":  # the 0 that out_o1 = 1 gives (1·(1−1)) carries nothing either
-        assert got["dout_o1_dsum_o1"] == "wrong" and got["dE_dw5"] == "wrong" and got["dE_dw6"] == "wrong"
+        assert (
+            got["dout_o1_dsum_o1"] == "wrong"
+            and got["dE_dw5"] == "wrong"
+            and got["dE_dw6"] == "wrong"
+        )
     else:  # −1·(1+1) = −2 is an ordinary wrong value: the steps reading it can be ecf
         assert got["dE_dw5"] == "ecf"
 
@@ -275,7 +303,9 @@ def test_compiled_formulas_agree_with_the_tree():
         for sid in STEP_IDS:
             names, fn = compiled(sid)
             assert names == BY_ID[sid].inputs
-            assert fn(*(env[n] for n in names)) == pytest.approx(BY_ID[sid].formula.eval(env), rel=1e-14)
+            assert fn(*(env[n] for n in names)) == pytest.approx(
+                BY_ID[sid].formula.eval(env), rel=1e-14
+            )
 
 
 def test_overflowing_inputs_are_wrong_not_a_crash():

@@ -38,7 +38,9 @@ def csv_bytes(*rows, header=HEADER, sep=",", bom=False):
 
 def test_csv_rows_become_submissions_with_row_numbers():
     """Each data row is a submission named by file and spreadsheet row; answers kept as written."""
-    data = csv_bytes(row("s1", "Ada", "K7F3Q9", {"out_h1": "0.60108"}), row("s2", "Bo", "m4r8t2", {"E1": " .2 "}))
+    data = csv_bytes(
+        row("s1", "Ada", "K7F3Q9", {"out_h1": "0.60108"}), row("s2", "Bo", "m4r8t2", {"E1": " .2 "})
+    )
     r = read_csv(data, "a.csv")
     assert not r.problems and not r.warnings
     s1, s2 = r.submissions
@@ -53,7 +55,10 @@ def test_european_excel_csv_with_bom_and_semicolons():
     text = header + "\n" + ";".join(["s1", "Zoë", "K7F3Q9", "0,41", "0,60108"] + [""] * 39) + "\n"
     r = read_csv(b"\xef\xbb\xbf" + text.encode(), "eu.csv")
     assert not r.problems and r.submissions[0].name == "Zoë"
-    assert r.submissions[0].answers["sum_h1"] == "0,41" and r.submissions[0].answers["out_h1"] == "0,60108"
+    assert (
+        r.submissions[0].answers["sum_h1"] == "0,41"
+        and r.submissions[0].answers["out_h1"] == "0,60108"
+    )
 
 
 def test_windows_1252_csv_is_read_with_a_warning():
@@ -77,7 +82,11 @@ def test_csv_without_version_column_is_one_problem():
     r = read_csv(b"student_id,name,out_h1\ns1,Ada,0.6\n", "nov.csv")
     assert not r.submissions and len(r.problems) == 1
     p = r.problems[0]
-    assert p.file == "nov.csv" and "no version column" in p.message and "student_id,name,version" in p.message
+    assert (
+        p.file == "nov.csv"
+        and "no version column" in p.message
+        and "student_id,name,version" in p.message
+    )
 
 
 def test_csv_row_without_version_is_a_problem_and_the_rest_is_read():
@@ -98,7 +107,12 @@ def test_empty_and_binary_files_are_problems_not_crashes():
 
 def test_json_in_all_three_shapes():
     """A list, {"submissions": [...]} or one object; answers nested or flat; numbers and null."""
-    nested = {"student_id": "s1", "name": "Ada", "version": "K7F3Q9", "answers": {"out_h1": 0.60108, "E1": None}}
+    nested = {
+        "student_id": "s1",
+        "name": "Ada",
+        "version": "K7F3Q9",
+        "answers": {"out_h1": 0.60108, "E1": None},
+    }
     flat = {"student_id": "s2", "version": "M4R8T2", "out_h1": "0,6", "note": "x"}
     for doc in ([nested, flat], {"submissions": [nested, flat]}):
         r = read_json(json.dumps(doc).encode(), "a.json")
@@ -112,7 +126,9 @@ def test_json_in_all_three_shapes():
 def test_bad_json_names_line_and_item():
     """Invalid JSON is one problem with line and column; a bad item is a problem by number."""
     assert "line 1, column" in read_json(b"{nope", "bad.json").problems[0].message
-    r = read_json(json.dumps([{"version": "K7F3Q9", "answers": [1]}, 5, {"answers": {}}]).encode(), "x.json")
+    r = read_json(
+        json.dumps([{"version": "K7F3Q9", "answers": [1]}, 5, {"answers": {}}]).encode(), "x.json"
+    )
     assert [(p.row, p.kind) for p in r.problems] == [(1, "bad-row"), (2, "bad-row"), (3, "bad-row")]
 
 
@@ -143,7 +159,9 @@ def test_filled_worksheet_pdf_gives_its_version_and_answers(class_set):
     """A worksheet filled with pypdf reads back: version from its field, answers by step id."""
     key = json.loads((class_set / "key.json").read_text())
     code = key["variants"][0]["version"]
-    data = fill(class_set / "worksheets" / f"{code}.pdf", {"out_h1": "0,60108", "E_total": "−0.0176"})
+    data = fill(
+        class_set / "worksheets" / f"{code}.pdf", {"out_h1": "0,60108", "E_total": "−0.0176"}
+    )
     r = read_pdf(data, "w.pdf")
     assert not r.problems, r.problems
     (s,) = r.submissions
@@ -166,7 +184,9 @@ def test_merged_print_file_gives_one_submission_per_version(class_set):
 
 def test_version_from_metadata_when_the_field_is_empty():
     """Without a version field value, `bpquiz-version:CODE` in the keywords gives the version."""
-    r = submissions_from_fields({"out_h1": "0.6", "version": None}, "m.pdf", "bpquiz, worksheet, bpquiz-version:K7F3Q9")
+    r = submissions_from_fields(
+        {"out_h1": "0.6", "version": None}, "m.pdf", "bpquiz, worksheet, bpquiz-version:K7F3Q9"
+    )
     assert r.submissions[0].version == "K7F3Q9"
     r = submissions_from_fields({"out_h1": "0.6"}, "m.pdf", "")
     assert r.problems[0].kind == "bad-row" and "no version code" in r.problems[0].message
@@ -200,10 +220,14 @@ def test_folders_are_searched_recursively_in_order(tmp_path):
     (tmp_path / ".hidden.csv").write_text("x")
     (tmp_path / "graded").mkdir()
     (tmp_path / "graded" / "gradebook.csv").write_text("x")
-    files, reading = expand([tmp_path, tmp_path / "a.csv", tmp_path / "missing.csv"], exclude=[tmp_path / "graded"])
+    files, reading = expand(
+        [tmp_path, tmp_path / "a.csv", tmp_path / "missing.csv"], exclude=[tmp_path / "graded"]
+    )
     assert [f.relative_to(tmp_path).as_posix() for f in files] == ["a.csv", "b/c.JSON"]
     assert "notes.txt" in reading.warnings[0]
-    assert [p.kind for p in reading.problems] == ["unreadable-file"] and "missing.csv" in reading.problems[0].file
+    assert [p.kind for p in reading.problems] == [
+        "unreadable-file"
+    ] and "missing.csv" in reading.problems[0].file
 
 
 def test_read_file_dispatches_on_suffix_and_content(tmp_path):
