@@ -6,8 +6,10 @@ The pipeline, in order:
    version code (`variants.version_codes`), pair them with the roster's students if any;
 2. write the key (key.json, key.csv, answers-template.csv) — the source of truth, first;
 3. render every worksheet and solution once, in a pool of worker processes that each load the
-   templates, stylesheet and fonts once; a worker receives only small data (the given values and
-   who the sheet is for) and writes its PDFs itself, so the parent never holds them;
+   templates, stylesheet and fonts once and lay out the part all students share once (a
+   skeleton; each student's own numbers, name and code are stamped on it); a worker receives
+   only small data (the given values and who the sheet is for) and writes its PDFs itself, so
+   the parent never holds them;
 4. merge the per-student files into print/worksheets.pdf and print/solutions.pdf, each document
    padded to an even page count, form fields renamed `<version>.<step id>` so they never collide.
 
@@ -26,14 +28,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from . import __version__
 from .expr import HALF, Frac, Partial, Typesetter, Var, sigmoid
 from .files import write_atomic
 from .keyfile import Sheet, answers_template_csv, dumps, key_csv, key_dict
 from .model import PHASES, Given
 from .network import BY_ID, GIVEN_SYMBOLS, STEPS, solve, typeset
+from .pdfio import Stamper, merge_for_print
 from .variants import (
     ARTICLE_EXAMPLE,
     DrawError,
@@ -275,28 +277,30 @@ def _instruction_formulas() -> dict[str, str]:
         "sigmoid": eq(out, sigmoid(s)),
         "error": eq(E, HALF * (t1 - o1) ** 2 + HALF * (t2 - o2) ** 2),
         "update": eq(Var("w", "", "+"), w - eta * Frac(Partial(E), Partial(w))),
+        "eta": _sym(typeset(eta, ts)),
     }
 
 
-def _given_groups(given: Given) -> list[list[tuple[str, str]]]:
+def _given_groups(given: Given) -> list[list[tuple[str, str, str]]]:
+    """The given values as a narrow table: (name, symbol, value), two to a row."""
     g = given.as_dict()
     rows = [
         ("i1", "i2"), ("w1", "w2"), ("w3", "w4"), ("w5", "w6"), ("w7", "w8"),
         ("b1", "b2"), ("target1", "target2"),
     ]  # fmt: skip
-    groups = [[(_given_symbol(n), _given_text(g[n])) for n in row] for row in rows]
-    groups.append([(_given_symbol("learning_rate"), _given_text(g["learning_rate"]))])
+    groups = [[(n, _given_symbol(n), _given_text(g[n])) for n in row] for row in rows]
+    groups.append([("learning_rate", _given_symbol("learning_rate"), _given_text(g["learning_rate"]))])
     return groups
 
 
-def _given_rows(given: Given) -> list[list[tuple[str, str]]]:
-    """The given values as one wide table: four rows of (symbol, value) pairs."""
+def _given_rows(given: Given) -> list[list[tuple[str, str, str]]]:
+    """The given values as one wide table: four rows of (name, symbol, value)."""
     g = given.as_dict()
     rows = [
         ("i1", "i2", "b1", "b2"), ("w1", "w2", "w3", "w4"), ("w5", "w6", "w7", "w8"),
         ("target1", "target2", "learning_rate"),
     ]  # fmt: skip
-    return [[(_given_symbol(n), _given_text(g[n])) for n in row] for row in rows]
+    return [[(n, _given_symbol(n), _given_text(g[n])) for n in row] for row in rows]
 
 
 def _net(given: Given) -> dict[str, str]:
@@ -320,12 +324,10 @@ def _common(sheet: Sheet, settings: Settings) -> dict[str, Any]:
 
 def worksheet_context(sheet: Sheet, settings: Settings) -> dict[str, Any]:
     """Everything worksheet.html.j2 shows: the given values and the questions, no step value."""
-    eta = sheet.variant.given.learning_rate
-    formulas = dict(_instruction_formulas())
-    formulas["eta"] = _sym(f"{typeset(Var('eta'), _ts(False))} = <span class=\"u\">{_given_text(eta)}</span>")
     return {
         **_common(sheet, settings),
-        "formulas": formulas,
+        "formulas": _instruction_formulas(),
+        "eta": _given_text(sheet.variant.given.learning_rate),
         "example_number": "0." + "".join(str((k % 9) + 1) for k in range(settings.decimals)),
         "phases": _question_phases(),
     }
@@ -362,6 +364,7 @@ def solution_context(sheet: Sheet, settings: Settings) -> dict[str, Any]:
     given = variant.given.as_dict()
     updated = [
         {
+            "name": w,
             "symbol": _given_symbol(w),
             "before": _given_text(given[w]),
             "after": numeric.number(variant.values[f"new_{w}"], decimals),
@@ -412,6 +415,23 @@ class Done:
     error: str = ""  # empty when both documents were written
 
 
+# A worksheet or solution differs between students only in its slots (templates/macros.html.j2):
+# the shared part is laid out once per run — from the run's first sheet, so the output does not
+# depend on how sheets are shared out among workers — and each student's slots are stamped on it
+# (render.render_skeleton, pdfio.Stamper). Without a skeleton, a document is rendered whole.
+DOCUMENTS = {"worksheet": ("worksheet.html.j2", True), "solution": ("solution.html.j2", False)}
+Skeletons = dict[str, Any]  # kind -> render.Skeleton (or None: render whole)
+_stampers: dict[bytes, Stamper] = {}  # per worker process: skeleton PDF digest -> its Stamper
+
+
+def _context(kind: str, sheet: Sheet, settings: Settings) -> dict[str, Any]:
+    return (worksheet_context if kind == "worksheet" else solution_context)(sheet, settings)
+
+
+def _sheet(job: Job) -> Sheet:
+    return Sheet(solve(Given(**job.given), job.version), job.student_id, job.name)
+
+
 def _init_worker(paper: str) -> None:
     from . import render
 
@@ -420,25 +440,40 @@ def _init_worker(paper: str) -> None:
     )
 
 
-def render_job(job: Job, settings: Settings) -> Done:
-    """Render and write one student's worksheet and solution; never raises."""
+def build_skeleton(kind: str, reference: Job, settings: Settings) -> Any:
+    """The shared part of a run's worksheets or solutions (a render.Skeleton), or None."""
     from . import render
 
+    template, forms = DOCUMENTS[kind]
+    html = render.render_html(template, _context(kind, _sheet(reference), settings))
     try:
-        variant = solve(Given(**job.given), job.version)
-        sheet = Sheet(variant, job.student_id, job.name)
-        worksheet = render.render_pdf(
-            "worksheet.html.j2",
-            worksheet_context(sheet, settings),
-            settings.paper,
-            forms=True,
-        )
-        write_atomic(job.worksheet, worksheet)
-        solution = render.render_pdf(
-            "solution.html.j2", solution_context(sheet, settings), settings.paper
-        )
-        write_atomic(job.solution, solution)
-    except Exception as e:  # noqa: BLE001 - one bad document must not stop the batch
+        return render.render_skeleton(html, settings.paper, forms)
+    except Exception:  # noqa: BLE001 - then every document is rendered whole: slower, same pages
+        return None
+
+
+def render_document(kind: str, sheet: Sheet, settings: Settings, skeleton: Any = None) -> bytes:
+    """One student's worksheet or solution as PDF: stamped on `skeleton`, or rendered whole."""
+    from . import render
+
+    template, forms = DOCUMENTS[kind]
+    html = render.render_html(template, _context(kind, sheet, settings))
+    if skeleton is None:
+        return render.html_to_pdf(html, settings.paper, forms)
+    digest = hashlib.md5(skeleton.pdf, usedforsecurity=False).digest()
+    if digest not in _stampers:
+        _stampers[digest] = Stamper(skeleton.pdf)
+    return _stampers[digest].stamp(render.render_stamp(skeleton, html), render.field_values(html))
+
+
+def render_job(job: Job, settings: Settings, skeletons: Skeletons | None = None) -> Done:
+    """Render and write one student's worksheet and solution; never raises."""
+    skeletons = skeletons or {}
+    try:
+        sheet = _sheet(job)
+        for kind, path in (("worksheet", job.worksheet), ("solution", job.solution)):
+            write_atomic(path, render_document(kind, sheet, settings, skeletons.get(kind)))
+    except Exception as e:
         return Done(job.index, job.version, f"{type(e).__name__}: {e}")
     return Done(job.index, job.version)
 
@@ -521,7 +556,10 @@ def generate(
     done = 0
     workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
     with _executor(workers, settings.paper) as pool:
-        futures = [pool.submit(render_job, job, settings) for job in job_list]
+        # The two skeletons first, side by side; then the students, in order.
+        building = {kind: pool.submit(build_skeleton, kind, job_list[0], settings) for kind in DOCUMENTS}
+        skeletons = {kind: future.result() for kind, future in building.items()}
+        futures = [pool.submit(render_job, job, settings, skeletons) for job in job_list]
         for future in as_completed(futures):
             outcome = future.result()
             done += 2
@@ -565,7 +603,7 @@ class _InProcess(Executor):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as e:  # noqa: BLE001 - delivered through the future, as a pool would
+        except BaseException as e:
             future.set_exception(e)
         return future
 
@@ -576,228 +614,6 @@ def _executor(workers: int, paper: str) -> Executor:
         _init_worker(paper)
         return _InProcess()
     return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(paper,))
-
-
-# --- merging for print --------------------------------------------------------------------------
-
-
-def merge_for_print(documents: Sequence[tuple[str, str, Path]], target: Path, forms: bool) -> int:
-    """Concatenate PDFs into one print job, each padded to an even page count; returns pages.
-
-    `documents` are (version code, bookmark title, path). With `forms`, each document's fields
-    become kids of a field named by its version code (`K7F3Q9.out_h1`), so that thirty copies
-    of `out_h1` do not collide; without, annotations are left out. Streams: one input document
-    is in memory at a time, its objects are written out as they are read (memory flat in n).
-    """
-    tmp = target.with_name(f".{target.name}.tmp")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(tmp, "wb") as f:
-            pages = _PrintFile(f, forms).write(documents)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return pages
-
-
-class _PrintFile:
-    """A PDF written front to back from other PDFs' pages (see `merge_for_print`).
-
-    Objects reachable from each input page are copied with fresh numbers, stream data as it is
-    (no re-compression); the page tree, AcroForm, outline and cross-reference table are written
-    last, from the little that is kept: page numbers, field parents, bookmarks, offsets.
-    """
-
-    CATALOG, PAGES, ACROFORM, FONT, OUTLINES, INFO = range(1, 7)
-
-    def __init__(self, out: IO[bytes], forms: bool):
-        self.out = out
-        self.forms = forms
-        self.offsets: dict[int, int] = {}
-        self.next_number = 7
-        self.pages: list[int] = []
-        self.fields: list[int] = []
-        self.bookmarks: list[tuple[str, int]] = []
-        self.position = 0
-        self.digest = hashlib.md5(usedforsecurity=False)
-
-    def _emit(self, data: bytes) -> None:
-        self.out.write(data)
-        self.digest.update(data)
-        self.position += len(data)
-
-    def _number(self) -> int:
-        self.next_number += 1
-        return self.next_number - 1
-
-    def _object(self, number: int, obj: Any) -> None:
-        self.offsets[number] = self.position
-        buffer = io.BytesIO()
-        obj.write_to_stream(buffer)
-        self._emit(f"{number} 0 obj\n".encode() + buffer.getvalue() + b"\nendobj\n")
-
-    def write(self, documents: Sequence[tuple[str, str, Path]]) -> int:
-        from pypdf import PdfReader
-
-        self._emit(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
-        for version, bookmark, path in documents:
-            self._document(PdfReader(path), version, bookmark)
-        self._trailer()
-        return len(self.pages)
-
-    def _document(self, reader: Any, version: str, bookmark: str) -> None:
-        from pypdf.generic import (
-            ArrayObject,
-            DictionaryObject,
-            IndirectObject,
-            NameObject,
-            NumberObject,
-            StreamObject,
-            TextStringObject,
-        )  # fmt: skip
-
-        # Input object number -> output object number; pages first, so that a reference to a
-        # page (a widget's /P) never pulls the input's page tree along.
-        numbers = {page.indirect_reference.idnum: self._number() for page in reader.pages}
-        page_numbers = set(numbers)
-        queue: list[tuple[int, Any]] = []
-        parent = self._number() if self.forms else 0
-        kids: list[int] = []
-
-        def ref(indirect: Any) -> IndirectObject:
-            if indirect.idnum not in numbers and indirect.idnum not in page_numbers:
-                numbers[indirect.idnum] = self._number()
-                queue.append((numbers[indirect.idnum], indirect))
-            return IndirectObject(numbers[indirect.idnum], 0, None)  # type: ignore[arg-type]
-
-        def copy(obj: Any, skip: tuple[str, ...] = ()) -> Any:
-            if isinstance(obj, IndirectObject):
-                return ref(obj)
-            if isinstance(obj, StreamObject):
-                clone = StreamObject()
-                clone.update({k: copy(v) for k, v in obj.items() if k not in skip})
-                clone._data = obj._data  # still encoded: copied, not re-compressed
-                return clone
-            if isinstance(obj, DictionaryObject):
-                return DictionaryObject({k: copy(v) for k, v in obj.items() if k not in skip})
-            if isinstance(obj, ArrayObject):
-                return ArrayObject(copy(v) for v in obj)
-            return obj
-
-        first = len(self.pages)
-        box = None
-        for page in reader.pages:
-            number = numbers[page.indirect_reference.idnum]
-            skip = ("/Parent",) if self.forms else ("/Parent", "/Annots")
-            clone = copy(page, skip)
-            clone[NameObject("/Parent")] = IndirectObject(self.PAGES, 0, None)
-            self._object(number, clone)
-            self.pages.append(number)
-            box = page.mediabox
-            while queue:  # everything this page uses, written as it is read
-                out_number, indirect = queue.pop()
-                obj = copy(indirect.get_object())
-                if (
-                    self.forms
-                    and isinstance(obj, DictionaryObject)
-                    and obj.get("/Subtype") == "/Widget"
-                    and "/T" in obj
-                ):
-                    obj[NameObject("/Parent")] = IndirectObject(parent, 0, None)
-                    kids.append(out_number)
-                self._object(out_number, obj)
-        if len(reader.pages) % 2 and box is not None:
-            blank = self._number()
-            self._object(blank, DictionaryObject({
-                NameObject("/Type"): NameObject("/Page"),
-                NameObject("/Parent"): IndirectObject(self.PAGES, 0, None),
-                NameObject("/MediaBox"): ArrayObject(NumberObject(round(float(x))) for x in box),
-                NameObject("/Resources"): DictionaryObject(),
-            }))  # fmt: skip
-            self.pages.append(blank)
-        if self.forms:
-            self._object(parent, DictionaryObject({
-                NameObject("/T"): TextStringObject(version),
-                NameObject("/Kids"): ArrayObject(IndirectObject(k, 0, None) for k in kids),
-            }))  # fmt: skip
-            self.fields.append(parent)
-        self.bookmarks.append((bookmark, self.pages[first]))
-
-    def _trailer(self) -> None:
-        from pypdf.generic import (
-            ArrayObject,
-            BooleanObject,
-            DictionaryObject,
-            IndirectObject,
-            NameObject,
-            NumberObject,
-            TextStringObject,
-        )  # fmt: skip
-
-        def r(n: int) -> IndirectObject:
-            return IndirectObject(n, 0, None)  # type: ignore[arg-type]
-
-        name = NameObject
-        self._object(self.PAGES, DictionaryObject({
-            name("/Type"): name("/Pages"),
-            name("/Kids"): ArrayObject(r(p) for p in self.pages),
-            name("/Count"): NumberObject(len(self.pages)),
-        }))  # fmt: skip
-        items = [self._number() for _ in self.bookmarks]
-        for k, ((title, page), number) in enumerate(zip(self.bookmarks, items)):
-            item = DictionaryObject({
-                name("/Title"): TextStringObject(title),
-                name("/Parent"): r(self.OUTLINES),
-                name("/Dest"): ArrayObject([r(page), name("/Fit")]),
-            })  # fmt: skip
-            if k > 0:
-                item[name("/Prev")] = r(items[k - 1])
-            if k + 1 < len(items):
-                item[name("/Next")] = r(items[k + 1])
-            self._object(number, item)
-        outlines = DictionaryObject({name("/Type"): name("/Outlines"), name("/Count"): NumberObject(len(items))})
-        if items:
-            outlines[name("/First")], outlines[name("/Last")] = r(items[0]), r(items[-1])
-        self._object(self.OUTLINES, outlines)
-        catalog = DictionaryObject({
-            name("/Type"): name("/Catalog"),
-            name("/Pages"): r(self.PAGES),
-            name("/Outlines"): r(self.OUTLINES),
-        })  # fmt: skip
-        if self.forms and self.fields:
-            self._object(self.FONT, DictionaryObject({
-                name("/Type"): name("/Font"), name("/Subtype"): name("/Type1"),
-                name("/BaseFont"): name("/Helvetica"), name("/Encoding"): name("/WinAnsiEncoding"),
-            }))  # fmt: skip
-            self._object(self.ACROFORM, DictionaryObject({
-                name("/Fields"): ArrayObject(r(f) for f in self.fields),
-                name("/NeedAppearances"): BooleanObject(True),
-                name("/DA"): TextStringObject("/Helv 11 Tf 0 g"),
-                name("/DR"): DictionaryObject({
-                    name("/Font"): DictionaryObject({name("/Helv"): r(self.FONT)}),
-                }),
-            }))  # fmt: skip
-            catalog[name("/AcroForm")] = r(self.ACROFORM)
-        self._object(self.CATALOG, catalog)
-        self._object(self.INFO, DictionaryObject({
-            name("/Producer"): TextStringObject(f"bpquiz {__version__}"),
-        }))  # fmt: skip
-        # Numbers never written (ACROFORM and FONT without forms) are free entries.
-        size = self.next_number
-        xref = self.position
-        lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
-        for n in range(1, size):
-            offset = self.offsets.get(n)
-            lines.append(f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 65535 f \n")
-        identifier = self.digest.hexdigest()  # of everything before the xref: deterministic
-        self._emit("".join(lines).encode())
-        self._emit(
-            f"trailer\n<< /Size {size} /Root {self.CATALOG} 0 R /Info {self.INFO} 0 R "
-            f"/ID [<{identifier}> <{identifier}>] >>\nstartxref\n{xref}\n%%EOF\n".encode()
-        )
 
 
 __all__ = [

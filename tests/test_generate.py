@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from bpquiz.keyfile import parse_key
 from bpquiz.network import STEP_IDS
 from bpquiz.variants import ARTICLE_EXAMPLE
 
-ROSTER = "student_id,name,email\ns1,<b>&amp; Tag,a@b\ns2,Zoë Ångström,\ns3,王小明,\n"
+ROSTER = "student_id,name,email\ns1,<b>&amp; Tag,a@b\ns2,Zoë Ångström,\ns3,王小明,\ns4,مريم الحسن,\n"
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -33,9 +34,9 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def class_set(tmp_path_factory) -> gen.Result:
-    """A three-student run from a roster, rendered in this process (jobs=1, fast)."""
+    """A four-student run from a roster, rendered in this process (jobs=1, fast)."""
     out = tmp_path_factory.mktemp("run") / "out"
-    settings = Settings(n=3, seed=123, course="ML 101", roster="class.csv")
+    settings = Settings(n=4, seed=123, course="ML 101", roster="class.csv")
     return generate(settings, out, parse_roster(ROSTER), jobs=1)
 
 
@@ -58,8 +59,8 @@ def test_key_records_variants_settings_seed_and_version(class_set):
     assert data["settings"]["seed"] == 123 and data["settings"]["course"] == "ML 101"
     assert data["bpquiz_version"]
     key = parse_key(data)  # recomputes every value from the givens and checks it
-    assert [s.student_id for s in key.sheets] == ["s1", "s2", "s3"]
-    assert [s.name for s in key.sheets] == ["<b>&amp; Tag", "Zoë Ångström", "王小明"]
+    assert [s.student_id for s in key.sheets] == ["s1", "s2", "s3", "s4"]
+    assert [s.name for s in key.sheets] == ["<b>&amp; Tag", "Zoë Ångström", "王小明", "مريم الحسن"]
     assert [st["id"] for st in data["variants"][0]["steps"]] == list(STEP_IDS)
 
 
@@ -97,12 +98,84 @@ def test_each_worksheet_names_its_student(class_set):
     assert "王小明" in text and "s3" in text
 
 
+def words(pdf: Path | bytes) -> list[tuple[int, str, tuple[float, ...]]]:
+    """Every word of a PDF with its page and bounding box, as poppler's pdftotext reads them."""
+    source = ["-"] if isinstance(pdf, bytes) else [str(pdf)]
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", *source, "-"],
+        input=pdf if isinstance(pdf, bytes) else None, capture_output=True, check=True,
+    ).stdout.decode()  # fmt: skip
+    found, page = [], -1
+    for line in xml.splitlines():
+        if "<page " in line:
+            page += 1
+        elif m := re.search(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>', line):
+            found.append((page, m.group(5), tuple(float(m.group(k)) for k in range(1, 5))))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("kind", ["worksheet", "solution"])
+def test_stamped_documents_match_a_full_render(class_set, kind):
+    """Each student's document (a shared skeleton + their own text stamped on) has exactly the
+    words of a full render of their own document, each within 0.05 pt of the same place."""
+    settings = Settings(n=4, seed=123, course="ML 101", roster="class.csv")
+    template, forms = gen.DOCUMENTS[kind]
+    for sheet in class_set.sheets:
+        full = render.render_pdf(template, gen._context(kind, sheet, settings), forms=forms)
+        stamped = words(class_set.out / f"{kind}s" / f"{sheet.version}.pdf")
+        expected = words(full)
+        assert [(p, w) for p, w, _ in stamped] == [(p, w) for p, w, _ in expected], sheet.name
+        places: dict[tuple[int, str], list[tuple[float, ...]]] = {}
+        for page, word, box in expected:
+            places.setdefault((page, word), []).append(box)
+        for page, word, box in stamped:  # each word matched to the nearest same word, once
+            candidates = places[(page, word)]
+            distance, nearest = min(
+                (max(abs(a - b) for a, b in zip(box, other)), k) for k, other in enumerate(candidates)
+            )
+            assert distance < 0.05, (sheet.name, page, word, distance)
+            candidates.pop(nearest)
+
+
+def test_stamped_documents_carry_their_own_version(class_set):
+    """A stamped worksheet's version field and both documents' metadata hold the student's code."""
+    for sheet in class_set.sheets:
+        for kind in ("worksheets", "solutions"):
+            reader = pypdf.PdfReader(class_set.out / kind / f"{sheet.version}.pdf")
+            assert f"bpquiz-version:{sheet.version}" in reader.metadata["/Keywords"]
+            assert sheet.version in reader.metadata["/Title"]
+        fields = pypdf.PdfReader(class_set.out / "worksheets" / f"{sheet.version}.pdf").get_fields()
+        assert fields["version"]["/V"] == sheet.version
+        assert set(fields) == {"version", *STEP_IDS}
+
+
+def test_stamped_worksheets_carry_no_answers(class_set):
+    """No step value of any student's variant (2 to 5 decimals) is in a generated worksheet."""
+    for sheet in class_set.sheets:
+        path = class_set.out / "worksheets" / f"{sheet.version}.pdf"
+        reader = pypdf.PdfReader(path)
+        shown = " ".join(w for _, w, _ in words(path))
+        shown += " ".join(str(v) for v in reader.metadata.values())
+        shown += " ".join(str(f.get("/V", "")) for f in reader.get_fields().values())
+        numbers = set(re.findall(r"\d+\.\d+", shown.replace("−", "-")))
+        given = {f"{x:g}" for x in sheet.variant.given.as_dict().values()}
+        assert given <= numbers, "the given values at least should be found"
+        leaked = [
+            (other.version, step.id, text)
+            for other in class_set.sheets  # the skeleton was laid out from the first sheet
+            for step in other.variant.steps
+            for text in (f"{abs(step.value):.{d}f}" for d in (2, 3, 4, 5))
+            if text in numbers and text not in given
+        ]
+        assert not leaked
+
+
 def test_print_files_pad_each_document_to_even_pages(class_set):
     """In the print files every document starts on an odd page (two students never share a sheet)."""
     for kind in ("worksheets", "solutions"):
         merged = pypdf.PdfReader(class_set.out / "print" / f"{kind}.pdf")
         starts = [merged.get_destination_page_number(o) for o in merged.outline]
-        assert len(starts) == 3
+        assert len(starts) == 4
         assert all(start % 2 == 0 for start in starts), (kind, starts)
         sizes = [
             len(pypdf.PdfReader(class_set.out / kind / f"{s.version}.pdf").pages)
@@ -154,15 +227,15 @@ def test_force_replaces_an_earlier_run(tmp_path):
 
 def test_one_failing_document_does_not_stop_the_batch(tmp_path, monkeypatch):
     """If one sheet fails to render, the others are written and merged, and the failure reported."""
-    real = render.render_pdf
+    real = gen.render_document
     bad = gen.plan(Settings(n=3, seed=8))[0][1].version
 
-    def flaky(template, context, *args, **kwargs):
-        if context["version"] == bad and template == "solution.html.j2":
+    def flaky(kind, sheet, settings, skeleton=None):
+        if sheet.version == bad and kind == "solution":
             raise RuntimeError("boom")
-        return real(template, context, *args, **kwargs)
+        return real(kind, sheet, settings, skeleton)
 
-    monkeypatch.setattr(render, "render_pdf", flaky)
+    monkeypatch.setattr(gen, "render_document", flaky)
     result = generate(Settings(n=3, seed=8), tmp_path, jobs=1)
     assert [(f.version, f.error) for f in result.failed] == [(bad, "RuntimeError: boom")]
     assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
