@@ -25,7 +25,14 @@ import hashlib
 import io
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -466,15 +473,13 @@ def render_document(kind: str, sheet: Sheet, settings: Settings, skeleton: Any =
     return _stampers[digest].stamp(render.render_stamp(skeleton, html), render.field_values(html))
 
 
-def render_job(job: Job, settings: Settings, skeletons: Skeletons | None = None) -> Done:
-    """Render and write one student's worksheet and solution; never raises."""
-    skeletons = skeletons or {}
+def render_job(job: Job, settings: Settings, kind: str, skeleton: Any = None) -> Done:
+    """Render and write one student's worksheet or solution; never raises."""
     try:
-        sheet = _sheet(job)
-        for kind, path in (("worksheet", job.worksheet), ("solution", job.solution)):
-            write_atomic(path, render_document(kind, sheet, settings, skeletons.get(kind)))
-    except Exception as e:
-        return Done(job.index, job.version, f"{type(e).__name__}: {e}")
+        path = job.worksheet if kind == "worksheet" else job.solution
+        write_atomic(path, render_document(kind, _sheet(job), settings, skeleton))
+    except Exception as e:  # noqa: BLE001 - one bad document must not stop the batch
+        return Done(job.index, job.version, f"{kind}: {type(e).__name__}: {e}")
     return Done(job.index, job.version)
 
 
@@ -555,45 +560,71 @@ def generate(
     total = 2 * len(job_list) + 2  # documents, then the two print files
     done = 0
     workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
-    with _executor(workers, settings.paper) as pool:
-        # The two skeletons first, side by side; then the students, in order.
-        building = {kind: pool.submit(build_skeleton, kind, job_list[0], settings) for kind in DOCUMENTS}
-        skeletons = {kind: future.result() for kind, future in building.items()}
-        futures = [pool.submit(render_job, job, settings, skeletons) for job in job_list]
-        for future in as_completed(futures):
-            outcome = future.result()
-            done += 2
-            if outcome.error:
-                result.failed.append(outcome)
-            if progress:
-                progress(done, total, outcome.version)
-        result.failed.sort(key=lambda d: d.index)
-
-        # Both print files at once, in the pool: each is a merge of files already written.
-        bad = {d.index for d in result.failed}
-        ok = [j for j in job_list if j.index not in bad]
-        merges = {}
-        for kind in ("worksheets", "solutions"):
-            documents = [
-                (
-                    j.version,
-                    f"{j.version} — {j.name}" if j.name else j.version,
-                    j.worksheet if kind == "worksheets" else j.solution,
-                )
-                for j in ok
-            ]
-            if documents:
-                target = out / "print" / f"{kind}.pdf"
-                merges[pool.submit(merge_for_print, documents, target, kind == "worksheets")] = kind
-                result.files[f"print/{kind}.pdf"] = target
-        for future in as_completed(merges):
-            result.pages[merges[future]] = future.result()
-            done += 1
-            if progress:
-                progress(done, total, f"print/{merges[future]}.pdf")
+    failed: dict[int, Done] = {}
+    bad: set[tuple[str, int]] = set()  # (kind, index) of the documents that failed
+    # Print files are merged in threads of this process, which is idle otherwise, so that the
+    # worksheets' merge runs while the workers still render solutions.
+    merger = _InProcess() if workers == 1 else ThreadPoolExecutor(max_workers=2)
+    with _executor(workers, settings.paper) as pool, merger:
+        # A pipeline, so that no core waits: each kind's skeleton, then that kind's documents as
+        # soon as its skeleton is there, then its print file as soon as its documents are.
+        pending: dict[Future, tuple[str, str, Job | None]] = {
+            pool.submit(build_skeleton, kind, job_list[0], settings): ("skeleton", kind, None)
+            for kind in DOCUMENTS
+        }
+        left = dict.fromkeys(DOCUMENTS, len(job_list))
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: (pending[f][1], pending[f][0])):
+                stage, kind, job = pending.pop(future)
+                if stage == "skeleton":
+                    skeleton = future.result()
+                    for j in job_list:
+                        pending[pool.submit(render_job, j, settings, kind, skeleton)] = ("document", kind, j)
+                elif stage == "document":
+                    outcome = future.result()
+                    done += 1
+                    if outcome.error:
+                        bad.add((kind, outcome.index))
+                        earlier = failed.get(outcome.index)
+                        failed[outcome.index] = (
+                            replace(earlier, error=f"{earlier.error}; {outcome.error}") if earlier else outcome
+                        )
+                    if progress:
+                        progress(done, total, outcome.version)
+                    left[kind] -= 1
+                    if left[kind] == 0:
+                        merge = _submit_merge(merger, kind, job_list, bad, out)
+                        if merge is not None:
+                            pending[merge] = ("print", kind, None)
+                            result.files[f"print/{kind}s.pdf"] = out / "print" / f"{kind}s.pdf"
+                else:
+                    result.pages[f"{kind}s"] = future.result()
+                    done += 1
+                    if progress:
+                        progress(done, total, f"print/{kind}s.pdf")
+    result.failed = sorted(failed.values(), key=lambda d: d.index)
     result.files["worksheets"] = out / "worksheets"
     result.files["solutions"] = out / "solutions"
     return result
+
+
+def _submit_merge(
+    pool: Executor, kind: str, job_list: Sequence[Job], bad: set[tuple[str, int]], out: Path
+) -> Future | None:
+    """Merge the kind's documents written so far into print/<kind>s.pdf (None: there are none)."""
+    documents = [
+        (
+            j.version,
+            f"{j.version} — {j.name}" if j.name else j.version,
+            j.worksheet if kind == "worksheet" else j.solution,
+        )
+        for j in job_list
+        if (kind, j.index) not in bad
+    ]
+    if not documents:
+        return None
+    return pool.submit(merge_for_print, documents, out / "print" / f"{kind}s.pdf", kind == "worksheet")
 
 
 class _InProcess(Executor):

@@ -237,7 +237,7 @@ def test_one_failing_document_does_not_stop_the_batch(tmp_path, monkeypatch):
 
     monkeypatch.setattr(gen, "render_document", flaky)
     result = generate(Settings(n=3, seed=8), tmp_path, jobs=1)
-    assert [(f.version, f.error) for f in result.failed] == [(bad, "RuntimeError: boom")]
+    assert [(f.version, f.error) for f in result.failed] == [(bad, "solution: RuntimeError: boom")]
     assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
     assert len(pypdf.PdfReader(tmp_path / "print" / "solutions.pdf").outline) == 2
 
