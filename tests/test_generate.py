@@ -21,7 +21,10 @@ from bpquiz.keyfile import parse_key
 from bpquiz.network import STEP_IDS
 from bpquiz.variants import ARTICLE_EXAMPLE
 
-ROSTER = "student_id,name,email\ns1,<b>&amp; Tag,a@b\ns2,Zoë Ångström,\ns3,王小明,\ns4,مريم الحسن,\n"
+ROSTER = (
+    "student_id,name,email\ns1,<b>&amp; Tag,a@b\n"
+    "s2,Zoë Ångström Maximiliane von Hohenzollern-Sigmaringen,\ns3,王小明,\ns4,مريم الحسن,\n"
+)
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -60,7 +63,12 @@ def test_key_records_variants_settings_seed_and_version(class_set):
     assert data["bpquiz_version"]
     key = parse_key(data)  # recomputes every value from the givens and checks it
     assert [s.student_id for s in key.sheets] == ["s1", "s2", "s3", "s4"]
-    assert [s.name for s in key.sheets] == ["<b>&amp; Tag", "Zoë Ångström", "王小明", "مريم الحسن"]
+    assert [s.name for s in key.sheets] == [
+        "<b>&amp; Tag",
+        "Zoë Ångström Maximiliane von Hohenzollern-Sigmaringen",
+        "王小明",
+        "مريم الحسن",
+    ]
     assert [st["id"] for st in data["variants"][0]["steps"]] == list(STEP_IDS)
 
 
@@ -109,7 +117,9 @@ def words(pdf: Path | bytes) -> list[tuple[int, str, tuple[float, ...]]]:
     for line in xml.splitlines():
         if "<page " in line:
             page += 1
-        elif m := re.search(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>', line):
+        elif m := re.search(
+            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>', line
+        ):
             found.append((page, m.group(5), tuple(float(m.group(k)) for k in range(1, 5))))
     return sorted(found)
 
@@ -131,7 +141,8 @@ def test_stamped_documents_match_a_full_render(class_set, kind):
         for page, word, box in stamped:  # each word matched to the nearest same word, once
             candidates = places[(page, word)]
             distance, nearest = min(
-                (max(abs(a - b) for a, b in zip(box, other)), k) for k, other in enumerate(candidates)
+                (max(abs(a - b) for a, b in zip(box, other)), k)
+                for k, other in enumerate(candidates)
             )
             assert distance < 0.05, (sheet.name, page, word, distance)
             candidates.pop(nearest)
@@ -202,7 +213,9 @@ def test_same_seed_gives_identical_files(tmp_path):
     settings = Settings(n=2, seed=99)
     for name in ("a", "b"):
         generate(settings, tmp_path / name, jobs=1)
-    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
+    )
     assert len(files) == 9
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
@@ -296,7 +309,9 @@ def test_cli_user_errors_exit_2_in_one_line(tmp_path, args, message):
     (tmp_path / "r.csv").write_text("student_id,name\ns1,A\n")
     done = run_cli(*args, "--out", "o", cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [f"error: {done.stderr.split('error: ', 1)[1].strip()}"]
+    assert done.stderr.strip().splitlines() == [
+        f"error: {done.stderr.split('error: ', 1)[1].strip()}"
+    ]
     assert message in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "o").exists()
 
