@@ -490,6 +490,11 @@ def _read_as(written: str, parsed: float | None, decimals: int) -> str:
     plain = written.strip()
     if re.fullmatch(r"-?\d+\.\d+|-?\d+", plain):
         return ""
+    # Keep the decimals as written ("1,55040" reads as 1.55040, not 1.5504), unless an exponent
+    # moves the point.
+    places = re.fullmatch(r"[^\deE×·]*\d*[.,](\d+)\s*", plain)
+    if places and abs(parsed) < 1e6:
+        return f"{parsed:.{len(places.group(1))}f}".replace("-", "−")
     return f"{parsed:.{max(decimals, 1) + 3}g}".replace("-", "−")
 
 

@@ -313,3 +313,15 @@ def test_feedback_renders_without_weasyprint_warnings(graded, caplog):
             "summary.html.j2", summary_context(results, problems, Policy(), key.settings)
         )
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+
+
+@pytest.mark.parametrize(
+    "written, parsed, shown",
+    [("1,55040", 1.5504, "1.55040"), ("−0,0176", -0.0176, "−0.0176"), ("6.0108e-1", 0.60108, "0.60108"),
+     ("0.60108", 0.60108, "")],
+)  # fmt: skip
+def test_feedback_shows_how_a_messy_answer_was_read(written, parsed, shown):
+    """Feedback says how a decimal-comma or exponent answer was read, keeping the decimals written."""
+    from bpquiz.gradebook import _read_as
+
+    assert _read_as(written, parsed, 5) == shown
