@@ -2,6 +2,8 @@
 
     python bench/bench_grade.py [--pdfs 1000] [--rows 10000] [--feedback 1000] [--keep DIR]
 
+`--rows 0` or `--pdfs 0` skips that part (e.g. `--pdfs 0` for the CSV figure alone).
+
 Targets (issue 4), on the 2-core reference machine: 1,000 PDFs graded in ≤ 60 s, 10,000 CSV rows
 in ≤ 5 s. Each figure is the wall time of one `python -m bpquiz grade ...` process, start-up, key
 reading and writing the reports included, and its peak RSS (the largest of the command and its
@@ -117,8 +119,8 @@ def timed(command: list[str]) -> tuple[float, float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pdfs", type=int, default=1000)
-    ap.add_argument("--rows", type=int, default=10_000)
+    ap.add_argument("--pdfs", type=int, default=1000, help="filled worksheet PDFs (0: skip)")
+    ap.add_argument("--rows", type=int, default=10_000, help="rows of the answers CSV (0: skip)")
     ap.add_argument(
         "--feedback", type=int, default=1000, help="students with feedback PDFs (0: skip)"
     )
@@ -130,58 +132,68 @@ def main() -> None:
     results = []
 
     # --- CSV -------------------------------------------------------------------------------
-    t = time.perf_counter()
-    csv_dir = root / "csv"
-    csv_dir.mkdir(exist_ok=True)
-    sheets = make_key(args.rows, csv_dir)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student_id", "name", "version", *STEP_IDS])
-    for k, s in enumerate(sheets):
-        a = student_answers(s, k)
-        w.writerow([f"s{k:05d}", f"Student {k}", s.version, *(a[i] for i in STEP_IDS)])
-    (csv_dir / "answers.csv").write_text(buf.getvalue())
-    print(f"made {args.rows} CSV rows in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    wall, rss, rc = timed([*grade, str(csv_dir / "answers.csv"), "--key", str(csv_dir / "key.json"),
-                           "--out", str(csv_dir / "graded"), "--force", "--no-feedback"])  # fmt: skip
-    results.append((f"{args.rows:,} CSV rows (summary.pdf, no feedback)", wall, rss, 5.0, rc))
+    if args.rows:
+        t = time.perf_counter()
+        csv_dir = root / "csv"
+        csv_dir.mkdir(exist_ok=True)
+        sheets = make_key(args.rows, csv_dir)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["student_id", "name", "version", *STEP_IDS])
+        for k, s in enumerate(sheets):
+            a = student_answers(s, k)
+            w.writerow([f"s{k:05d}", f"Student {k}", s.version, *(a[i] for i in STEP_IDS)])
+        (csv_dir / "answers.csv").write_text(buf.getvalue())
+        key_mb = (csv_dir / "key.json").stat().st_size / 1e6
+        print(
+            f"made {args.rows} CSV rows and their key.json ({key_mb:.1f} MB) in "
+            f"{time.perf_counter() - t:.1f} s",
+            file=sys.stderr,
+        )
+        wall, rss, rc = timed([*grade, str(csv_dir / "answers.csv"), "--key", str(csv_dir / "key.json"),
+                               "--out", str(csv_dir / "graded"), "--force", "--no-feedback"])  # fmt: skip
+        results.append((f"{args.rows:,} CSV rows (summary.pdf, no feedback)", wall, rss, 5.0, rc))
 
     # --- PDFs ------------------------------------------------------------------------------
-    t = time.perf_counter()
-    pdf_dir = root / "pdf"
-    (pdf_dir / "submissions").mkdir(parents=True, exist_ok=True)
-    sheets = make_key(args.pdfs, pdf_dir)
-    template = blank_worksheet(root / "template")
-    jobs = [
-        (template, {**student_answers(s, k), "version": s.version}, pdf_dir / "submissions" / f"{k:04d}-{s.version}.pdf")
-        for k, s in enumerate(sheets)
-    ]  # fmt: skip
-    with ProcessPoolExecutor() as pool:
-        list(pool.map(fill_pdf, jobs, chunksize=16))
-    size = sum(p.stat().st_size for p in (pdf_dir / "submissions").iterdir()) / len(jobs) / 1024
-    print(
-        f"made {args.pdfs} filled PDFs ({size:.0f} KB each) in {time.perf_counter() - t:.1f} s",
-        file=sys.stderr,
-    )
-    key = ["--key", str(pdf_dir / "key.json")]
-    wall, rss, rc = timed([*grade, str(pdf_dir / "submissions"), *key, "--out", str(pdf_dir / "graded"),
-                           "--force", "--no-feedback"])  # fmt: skip
-    results.append((f"{args.pdfs:,} filled PDFs (summary.pdf, no feedback)", wall, rss, 60.0, rc))
-    if args.feedback:
-        subset = pdf_dir / "submissions"
-        if args.feedback < args.pdfs:
-            subset = pdf_dir / "subset"
-            subset.mkdir(exist_ok=True)
-            for p in sorted((pdf_dir / "submissions").iterdir())[: args.feedback]:
-                target = subset / p.name
-                if not target.exists():
-                    os.link(p, target)
-        wall, rss, rc = timed(
-            [*grade, str(subset), *key, "--out", str(pdf_dir / "graded-feedback"), "--force"]
+    if args.pdfs:
+        t = time.perf_counter()
+        pdf_dir = root / "pdf"
+        (pdf_dir / "submissions").mkdir(parents=True, exist_ok=True)
+        sheets = make_key(args.pdfs, pdf_dir)
+        template = blank_worksheet(root / "template")
+        jobs = [
+            (template, {**student_answers(s, k), "version": s.version}, pdf_dir / "submissions" / f"{k:04d}-{s.version}.pdf")
+            for k, s in enumerate(sheets)
+        ]  # fmt: skip
+        with ProcessPoolExecutor() as pool:
+            list(pool.map(fill_pdf, jobs, chunksize=16))
+        size = sum(p.stat().st_size for p in (pdf_dir / "submissions").iterdir()) / len(jobs) / 1024
+        print(
+            f"made {args.pdfs} filled PDFs ({size:.0f} KB each) in {time.perf_counter() - t:.1f} s",
+            file=sys.stderr,
         )
-        results.append((f"{args.feedback:,} filled PDFs with feedback PDFs", wall, rss, None, rc))
+        key = ["--key", str(pdf_dir / "key.json")]
+        wall, rss, rc = timed([*grade, str(pdf_dir / "submissions"), *key, "--out", str(pdf_dir / "graded"),
+                               "--force", "--no-feedback"])  # fmt: skip
+        results.append(
+            (f"{args.pdfs:,} filled PDFs (summary.pdf, no feedback)", wall, rss, 60.0, rc)
+        )
+        if args.feedback:
+            subset = pdf_dir / "submissions"
+            if args.feedback < args.pdfs:
+                subset = pdf_dir / "subset"
+                subset.mkdir(exist_ok=True)
+                for p in sorted((pdf_dir / "submissions").iterdir())[: args.feedback]:
+                    target = subset / p.name
+                    if not target.exists():
+                        os.link(p, target)
+            wall, rss, rc = timed(
+                [*grade, str(subset), *key, "--out", str(pdf_dir / "graded-feedback"), "--force"]
+            )
+            results.append(
+                (f"{args.feedback:,} filled PDFs with feedback PDFs", wall, rss, None, rc)
+            )
 
-    graded = json.loads((pdf_dir / "graded" / "grades.json").read_text())["statistics"]
     print()
     print(f"{'run':<48} {'wall':>8} {'peak RSS':>9}  target")
     for what, wall, rss, target, rc in results:
@@ -189,9 +201,10 @@ def main() -> None:
         print(
             f"{what:<48} {wall:7.2f}s {rss:7.0f}MB  {verdict}{'' if rc in (0, 1) else f'  (exit {rc})'}"
         )
-    print(
-        f"\nPDF run: {graded['graded']} graded, mean {graded['mean_percent']}%; cores: {os.cpu_count()}; data in {root}"
-    )
+    if args.pdfs:
+        graded = json.loads((root / "pdf" / "graded" / "grades.json").read_text())["statistics"]
+        print(f"\nPDF run: {graded['graded']} graded, mean {graded['mean_percent']}%", end="; ")
+    print(f"cores: {os.cpu_count()}; data in {root}")
 
 
 if __name__ == "__main__":

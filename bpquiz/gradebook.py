@@ -33,7 +33,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, keyfile
 from .expr import HTML
 from .files import write_atomic
 from .grading import STATUSES, GradedSubmission, Policy, grade_submission
@@ -602,7 +602,7 @@ class Run:
 
 def load_key(path: Path) -> Key:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = keyfile.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise GradeError(f"{path}: no such key file") from None
     except (OSError, UnicodeDecodeError) as e:

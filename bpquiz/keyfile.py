@@ -1,20 +1,38 @@
 """The answer key and its spreadsheet forms (contract.md): build, read back, and write as text.
 
 Pure: functions here turn variants into dicts/text and back; `files.write_atomic` does the I/O.
+
+key.json (schema "bpquiz.key/1") is contract.md's `{"schema", ..., "variants": [VARIANT, ...]}`
+with each VARIANT kept to what the contract asks for, `{"version", "given", "steps": [{"id",
+"value"}, ...]}` (plus the sheet's `student_id` and `name`), and what is the same for every variant
+written once at the top: `"step_definitions"`, each step's id, phase, label, inputs and LaTeX symbol
+and formula, in the contract's order. (Repeating those in every variant made a key of 10,000
+variants 194 MB; now it is 32 MB.) The definitions are for people and other tools: `parse_key`
+reads only the variants, and takes the definitions from `bpquiz.network`. `bpquiz solve --json`
+prints one richer VARIANT (`variant_dict`). Keys written before this layout, with the richer steps
+in every variant, still read.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
-from dataclasses import dataclass, field
+import math
+import operator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
+import numpy as np
+
 from . import __version__
-from .expr import LaTeX
-from .model import Given, GivenError, Variant
-from .network import STEP_IDS, solve, typeset
+from .expr import Add, Exp, Expr, Frac, LaTeX, Mul, Neg, Num, Pow, Ref, Sub
+from .model import GIVEN_NAMES, Given, GivenError, Step, Variant
+from .network import STEP_IDS, STEPS, solve, typeset
 
 SCHEMA = "bpquiz.key/1"
 ANSWER_COLUMNS = ("student_id", "name", "version")
@@ -69,18 +87,43 @@ def variant_dict(variant: Variant, decimals: int = 5) -> dict[str, Any]:
     }
 
 
+@cache
+def step_definitions() -> tuple[dict[str, Any], ...]:
+    """What every variant shares, per step in contract order: written once at the top of key.json."""
+    return tuple(
+        {
+            "id": d.id,
+            "phase": d.phase,
+            "label": d.label,
+            "inputs": list(d.inputs),
+            "symbol": typeset(d.symbol, LaTeX()),
+            "formula": typeset(d.formula, LaTeX()),
+        }
+        for d in STEPS
+    )
+
+
+def key_variant_dict(sheet: Sheet) -> dict[str, Any]:
+    """One VARIANT of key.json: who it is for, its given values and each step's id and value."""
+    v = sheet.variant
+    return {
+        "student_id": sheet.student_id,
+        "name": sheet.name,
+        "version": v.version,
+        "given": v.given.as_dict(),
+        "steps": [{"id": s.id, "value": s.value} for s in v.steps],
+    }
+
+
 def key_dict(sheets: list[Sheet], settings: dict[str, Any], secret: str) -> dict[str, Any]:
-    decimals = settings.get("decimals", 5)
     return {
         "schema": SCHEMA,
         "bpquiz_version": __version__,
         "settings": settings,
         # Keep this file from students: the secret maps version codes to variants.
         "secret": secret,
-        "variants": [
-            {"student_id": s.student_id, "name": s.name, **variant_dict(s.variant, decimals)}
-            for s in sheets
-        ],
+        "step_definitions": [dict(d, inputs=list(d["inputs"])) for d in step_definitions()],
+        "variants": [key_variant_dict(s) for s in sheets],
     }
 
 
@@ -88,38 +131,196 @@ def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for reading a key, half a million acyclic objects.
+
+    With the collector on, it scans the growing heap again and again (more than doubling the time
+    to read a key of 10,000 variants); everything made here is freed by reference counting anyway.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def loads(text: str) -> Any:
+    """key.json's text as JSON data (json.loads, without the garbage collector's rescans)."""
+    with gc_paused():
+        return json.loads(text)
+
+
 def parse_key(data: Any) -> Key:
-    """Read a key.json object back; the values are recomputed from the givens and checked."""
+    """Read a key.json object back; the values are recomputed from the givens and checked.
+
+    A stored value that differs from the recomputed one by more than 1e-9 (relative to values
+    above 1) is refused, naming the variant and the step. The recomputation runs on all variants
+    at once (`_recompute`); a variant whose values all check out keeps them, exactly as written
+    (they are what `solve` gave when the key was made), and one that lacks some is solved again.
+    """
+    with gc_paused():
+        return _parse_key(data)
+
+
+def _parse_key(data: Any) -> Key:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise KeyFileError(f'not a bpquiz key (expected "schema": "{SCHEMA}")')
     raw_variants = data.get("variants")
     if not isinstance(raw_variants, list):
         raise KeyFileError('"variants" must be a list')
-    sheets = []
+    # First pass: each variant's code, givens and stored values, up to the first malformed one
+    # (whose error is raised once the variants before it are checked, as a reader going in
+    # order would find them).
+    read: list[tuple[str, Given, dict[str, Any]]] = []  # code, givens, the raw VARIANT
+    given_rows: list[tuple[float, ...]] = []
+    stored_rows: list[list[Any]] = []
+    late_error: KeyFileError | None = None
     for i, raw in enumerate(raw_variants):
-        where = f"variant {i + 1}"
-        if not isinstance(raw, dict) or not isinstance(raw.get("version"), str):
-            raise KeyFileError(f'{where}: expected an object with a "version" code')
-        where = f"variant {raw['version']}"
         try:
-            given = Given.from_mapping(raw.get("given"))
-        except GivenError as e:
-            raise KeyFileError(f"{where}: given: {e}") from None
-        variant = solve(given, raw["version"])
-        stored = {s.get("id"): s.get("value") for s in raw.get("steps", []) if isinstance(s, dict)}
-        for step in variant.steps:
-            value = stored.get(step.id)
-            # A key from another bpquiz version, or an edited one, must not grade silently.
-            if value is not None and abs(value - step.value) > 1e-9 * max(1.0, abs(step.value)):
-                raise KeyFileError(
-                    f"{where}: step {step.id} is {value} in the key but computes to "
-                    f"{step.value} from its given values"
-                )
+            version, given, given_row, row = _read_variant(i, raw)
+        except KeyFileError as e:
+            late_error = e
+            break
+        read.append((version, given, raw))
+        given_rows.append(given_row)
+        stored_rows.append(row)
+
+    suspect, checked = _recompute(given_rows, stored_rows)
+    sheets = []
+    for i, ((version, given, raw), row) in enumerate(zip(read, stored_rows)):
+        if i in suspect or None in row:
+            variant = _check_one(version, given, row)
+        else:
+            variant = Variant(version, given, tuple(map(Step, STEPS, checked[i])))
         sheets.append(Sheet(variant, str(raw.get("student_id", "")), str(raw.get("name", ""))))
+    if late_error is not None:
+        raise late_error
     codes = [s.version for s in sheets]
     if len(set(codes)) != len(codes):
         raise KeyFileError("version codes in the key are not unique")
     return Key(tuple(sheets), dict(data.get("settings", {})), str(data.get("secret", "")))
+
+
+_GIVEN_VALUES = operator.itemgetter(*GIVEN_NAMES)
+_ID, _VALUE = operator.itemgetter("id"), operator.itemgetter("value")
+assert tuple(f.name for f in fields(Given)) == GIVEN_NAMES, "Given(*values) needs this order"
+
+
+def _read_variant(i: int, raw: Any) -> tuple[str, Given, tuple[float, ...], list[Any]]:
+    """A VARIANT's code, its givens (also as values in GIVEN_NAMES order) and its stored values
+    in STEP_IDS order (None: not stored). A malformed variant is named.
+
+    Steps the key has beyond STEP_IDS (from a later bpquiz) are ignored. The common case, a
+    key as bpquiz writes it, is read by C-level lookups: this runs 10,000 times per large key.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("version"), str):
+        raise KeyFileError(f'variant {i + 1}: expected an object with a "version" code')
+    where = f"variant {raw['version']}"
+    g = raw.get("given")
+    try:
+        values = _GIVEN_VALUES(g)
+        if len(g) != len(GIVEN_NAMES) or set(map(type, values)) != {float}:
+            raise TypeError  # unknown names, or ints, bools, strings: from_mapping sorts them out
+        if not all(map(math.isfinite, values)):
+            raise TypeError
+        given = Given(*values)
+    except (TypeError, KeyError):
+        try:
+            given = Given.from_mapping(g)
+        except GivenError as e:
+            raise KeyFileError(f"{where}: given: {e}") from None
+        values = _GIVEN_VALUES(given.as_dict())
+    steps = raw.get("steps", [])
+    if not isinstance(steps, list):
+        raise KeyFileError(f'{where}: "steps" must be a list of {{"id": ..., "value": ...}}')
+    try:
+        row = list(map(_VALUE, steps)) if tuple(map(_ID, steps)) == STEP_IDS else None
+    except (TypeError, KeyError):  # not every step an object with an id and a value
+        row = None
+    if row is None:
+        stored = {s.get("id"): s.get("value") for s in steps if isinstance(s, dict)}
+        row = [stored.get(sid) for sid in STEP_IDS]
+    if set(map(type, row)) != {float}:
+        for sid, value in zip(STEP_IDS, row):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if value is not None and not number:
+                raise KeyFileError(f"{where}: step {sid}: expected a number, got {value!r}")
+    return raw["version"], given, values, row
+
+
+def _agrees(stored: float, computed: float) -> bool:
+    return abs(stored - computed) <= 1e-9 * max(1.0, abs(computed))
+
+
+def _check_one(version: str, given: Given, stored: list[Any]) -> Variant:
+    """One variant solved on its own and its stored values checked (missing ones are computed)."""
+    where = f"variant {version}"
+    try:
+        variant = solve(given, version)
+    except ArithmeticError as e:
+        raise KeyFileError(f"{where}: its given values cannot be computed ({e})") from None
+    for step, value in zip(variant.steps, stored):
+        # A key from another bpquiz version, or an edited one, must not grade silently.
+        if value is not None and not _agrees(value, step.value):
+            raise KeyFileError(
+                f"{where}: step {step.id} is {value} in the key but computes to "
+                f"{step.value} from its given values"
+            )
+    return variant
+
+
+_OPS = {Add: operator.add, Sub: operator.sub, Mul: operator.mul, Frac: operator.truediv}
+
+
+def _column(e: Expr, env: dict[str, Any]) -> Any:
+    """A formula evaluated on columns (numpy arrays of one name's values across variants)."""
+    if isinstance(e, Ref):
+        return env[e.name]
+    if isinstance(e, Num):
+        return float(e.value)
+    if isinstance(e, Exp):
+        return np.exp(_column(e.arg, env))
+    if isinstance(e, Neg):
+        return -_column(e.arg, env)
+    if isinstance(e, Pow):
+        return _column(e.base, env) ** e.power
+    op = _OPS.get(type(e))
+    if op is None:
+        raise TypeError(f"cannot evaluate {type(e).__name__} on columns")
+    return op(_column(e.left, env), _column(e.right, env))  # type: ignore[attr-defined]
+
+
+def _recompute(
+    given_rows: list[tuple[float, ...]], stored_rows: list[list[Any]]
+) -> tuple[set[int], list[list[float]]]:
+    """Which variants' stored values may disagree with their givens (checked one by one after),
+    and the stored values as floats.
+
+    Every step is computed for all variants at once, as numpy columns, by the same formulas
+    (`network.STEPS`) as `solve`; numpy's exp may differ from math.exp in the last bit, far below
+    the 1e-9 that is checked. Where numpy overflows or divides by zero, every variant is checked
+    one by one, so that the one whose givens cannot be computed is named.
+    """
+    n = len(given_rows)
+    if n == 0:
+        return set(), []
+    givens = np.array(given_rows, dtype=np.float64).reshape(n, len(GIVEN_NAMES))
+    env: dict[str, Any] = {name: givens[:, j] for j, name in enumerate(GIVEN_NAMES)}
+    computed = np.empty((n, len(STEPS)))
+    try:
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            for j, step in enumerate(STEPS):
+                env[step.id] = computed[:, j] = _column(step.formula, env)
+    except FloatingPointError:
+        return set(range(n)), []
+    # None (no stored value) becomes nan and fails here; the caller solves such a variant anew.
+    stored = np.array(stored_rows, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = np.abs(stored - computed) <= 1e-9 * np.maximum(1.0, np.abs(computed))
+    return set(np.flatnonzero(~ok.all(axis=1)).tolist()), stored.tolist()
 
 
 def _csv(rows: list[list[Any]]) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import csv
+import gc
 import io
 import json
 
 import pytest
 
+from bpquiz.expr import LaTeX
 from bpquiz.keyfile import (
     KeyFileError,
     Sheet,
@@ -15,11 +18,12 @@ from bpquiz.keyfile import (
     dumps,
     key_csv,
     key_dict,
+    loads,
     parse_key,
     variant_dict,
 )
 from bpquiz.model import GIVEN_NAMES, Given, GivenError
-from bpquiz.network import STEP_IDS
+from bpquiz.network import STEP_IDS, STEPS, typeset
 from bpquiz.variants import draw_variant
 
 from oracle import forward_backward
@@ -42,13 +46,63 @@ def test_variant_dict_holds_every_step_at_full_precision():
     assert d["steps"][0]["inputs"] == ["i1", "w1", "i2", "w3", "b1"]
 
 
+def test_key_variants_hold_only_id_and_value_per_step():
+    """Each VARIANT in key.json is its sheet, version, givens and [{id, value}] in contract order."""
+    made = sheets()
+    data = json.loads(dumps(key_dict(made, {"decimals": 5}, "")))
+    for sheet, v in zip(made, data["variants"]):
+        assert list(v) == ["student_id", "name", "version", "given", "steps"]
+        assert v["given"] == sheet.variant.given.as_dict()
+        assert all(list(step) == ["id", "value"] for step in v["steps"])
+        assert [step["id"] for step in v["steps"]] == list(STEP_IDS)
+        assert [step["value"] for step in v["steps"]] == [s.value for s in sheet.variant.steps]
+
+
+def test_step_definitions_are_written_once_and_match_the_network():
+    """The top-level step_definitions are network.STEPS: id, phase, label, inputs, LaTeX."""
+    data = key_dict(sheets(2), {}, "")
+    defs = data["step_definitions"]
+    assert [d["id"] for d in defs] == list(STEP_IDS)
+    for d, step in zip(defs, STEPS):
+        assert d == {
+            "id": step.id,
+            "phase": step.phase,
+            "label": step.label,
+            "inputs": list(step.inputs),
+            "symbol": typeset(step.symbol, LaTeX()),
+            "formula": typeset(step.formula, LaTeX()),
+        }
+    text = dumps(data)
+    assert text.count('"formula"') == len(STEP_IDS) and "\\frac" in text
+
+
 def test_key_round_trips_through_json():
-    """key.json written and parsed back gives the same sheets."""
-    data = json.loads(dumps(key_dict(sheets(), {"seed": 9, "decimals": 5}, "s3cret")))
+    """key.json written and parsed back gives the same sheets, values bit for bit, and file."""
+    made = sheets(40)
+    data = json.loads(dumps(key_dict(made, {"seed": 9, "decimals": 5}, "s3cret")))
     key = parse_key(data)
-    assert [s.version for s in key.sheets] == ["CODE0", "CODE1", "CODE2"]
+    assert [s.version for s in key.sheets] == [f"CODE{k}" for k in range(40)]
     assert key.sheets[1].name == "Student 1" and key.settings["seed"] == 9
-    assert key.by_version()["CODE2"].variant.values == sheets()[2].variant.values
+    assert key.secret == "s3cret"
+    for sheet, again in zip(made, key.sheets):
+        assert again.variant.values == sheet.variant.values
+        assert again.variant.given == sheet.variant.given
+        assert [s.definition for s in again.variant.steps] == list(STEPS)
+    assert key_dict(list(key.sheets), key.settings, key.secret) == data
+
+
+def test_key_in_the_earlier_layout_still_reads():
+    """A key with the full per-step fields in every variant (before step_definitions) reads."""
+    made = sheets(2)
+    data = {
+        "schema": "bpquiz.key/1",
+        "settings": {"decimals": 5},
+        "variants": [
+            {"student_id": s.student_id, "name": s.name, **variant_dict(s.variant)} for s in made
+        ],
+    }
+    key = parse_key(json.loads(dumps(data)))
+    assert [s.variant.values for s in key.sheets] == [s.variant.values for s in made]
 
 
 def test_tampered_key_is_refused_naming_variant_and_step():
@@ -57,6 +111,96 @@ def test_tampered_key_is_refused_naming_variant_and_step():
     data["variants"][0]["steps"][5]["value"] += 0.01
     with pytest.raises(KeyFileError, match="variant CODE0: step out_o1"):
         parse_key(data)
+
+
+@pytest.mark.parametrize("variant, step", [(0, 0), (17, 26), (29, 40)])
+def test_tampered_value_anywhere_in_a_class_set_is_refused(variant, step):
+    """In a set of 30, one value changed by 1e-8 is found and named, with both numbers."""
+    data = key_dict(sheets(30), {}, "")
+    stored = data["variants"][variant]["steps"][step]
+    good = stored["value"]
+    stored["value"] = good + 1e-8 * max(1.0, abs(good))
+    with pytest.raises(KeyFileError) as e:
+        parse_key(data)
+    message = str(e.value)
+    assert message.startswith(f"variant CODE{variant}: step {STEP_IDS[step]} is {stored['value']}")
+    assert message.endswith(f"computes to {good} from its given values")
+    assert "\n" not in message
+
+
+def test_tampered_given_is_refused():
+    """A given value changed without its steps no longer computes to the stored values."""
+    data = key_dict(sheets(5), {}, "")
+    data["variants"][3]["given"]["w5"] += 0.05
+    with pytest.raises(KeyFileError, match="variant CODE3: step sum_o1 is"):
+        parse_key(data)
+
+
+def test_last_bit_differences_are_accepted():
+    """Stored values within 1e-12 of the computation (another machine's exp) still read."""
+    data = key_dict(sheets(3), {}, "")
+    for v in data["variants"]:
+        for step in v["steps"]:
+            step["value"] *= 1 + 1e-12
+    assert len(parse_key(data).sheets) == 3
+
+
+def test_first_problem_in_variant_order_is_named():
+    """A tampered value is reported before a malformed variant that comes after it."""
+    data = key_dict(sheets(4), {}, "")
+    data["variants"][1]["steps"][2]["value"] += 1
+    data["variants"][3]["given"] = {"i1": 1}
+    with pytest.raises(KeyFileError, match="variant CODE1: step sum_h2"):
+        parse_key(copy.deepcopy(data))
+    data["variants"][1]["steps"][2]["value"] -= 1
+    with pytest.raises(KeyFileError, match="variant CODE3: given: missing"):
+        parse_key(data)
+
+
+def test_missing_values_are_computed_and_others_still_checked():
+    """A variant that stores only some steps gets the rest computed; the stored ones are checked."""
+    made = sheets(2)
+    data = key_dict(made, {}, "")
+    data["variants"][0]["steps"] = data["variants"][0]["steps"][:10]
+    key = parse_key(data)
+    assert key.sheets[0].variant.values == made[0].variant.values
+    data["variants"][0]["steps"][9]["value"] = 0.5
+    with pytest.raises(KeyFileError, match=f"variant CODE0: step {STEP_IDS[9]} is 0.5"):
+        parse_key(data)
+
+
+@pytest.mark.parametrize("value", ["0.5", None, True, [1], float("nan"), float("inf")])
+def test_a_stored_value_that_is_no_number_is_refused(value):
+    """A step value that is text, null, a bool, a list or not finite is refused, naming the step."""
+    data = key_dict(sheets(2), {}, "")
+    data["variants"][1]["steps"][4]["value"] = value
+    if value is None:  # null: not stored; the step is computed, as for a missing one
+        assert parse_key(data).sheets[1].variant.values == sheets(2)[1].variant.values
+        return
+    with pytest.raises(KeyFileError, match="variant CODE1: step sum_o1"):
+        parse_key(data)
+
+
+def test_givens_that_cannot_be_computed_are_named():
+    """Givens whose forward pass overflows give a one-line error naming the variant."""
+    data = key_dict(sheets(3), {}, "")
+    data["variants"][2]["given"]["w1"] = -1e6
+    with pytest.raises(KeyFileError, match="variant CODE2: its given values cannot be computed"):
+        parse_key(data)
+
+
+def test_reading_a_key_leaves_the_garbage_collector_as_it_was():
+    """parse_key and loads pause the cyclic collector only while they run."""
+    text = dumps(key_dict(sheets(2), {}, ""))
+    assert gc.isenabled()
+    parse_key(loads(text))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_key(loads(text))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(
