@@ -443,7 +443,8 @@ class PrintMath(HTML):
       variables (the `e` of the sigmoid) are wrapped in `<i>`;
     - simple subscripts and superscripts (h1, o2, total, +, 2) use Unicode's sub/superscript
       letters, which DejaVu draws as such; anything else falls back to `<sub>`/`<sup>`;
-    - operators and parentheses are plain text; fractions stay stacked (`span.frac`).
+    - operators and parentheses are plain text; fractions stay stacked (`span.frac`), but for
+      the ½ of a line with numbers.
 
     `formula(html)` wraps a typeset fragment in its container span.
     """
@@ -474,6 +475,13 @@ class PrintMath(HTML):
         if set(power) <= _SUP_CHARS:
             return base + power.translate(_SUP)
         return f"{base}<sup>{power}</sup>"
+
+    def frac(self, num: str, den: str) -> str:
+        # A stacked fraction costs WeasyPrint ~5 ms; in a line with numbers (drawn per student)
+        # the ½ of the error is the one-glyph ½, as the article writes it.
+        if self.numeric and (num, den) == ("1", "2"):
+            return "½"
+        return super().frac(num, den)
 
     def partial(self, of: str) -> str:
         return f"∂{of}"
