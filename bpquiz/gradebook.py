@@ -225,24 +225,25 @@ def grades_dict(
     }
 
 
-def grades_json(*args: Any, **kwargs: Any) -> str:
-    """grades.json: indented, but each submission on one line (10,000 of them write in a second)."""
+def grades_json(*args: Any, **kwargs: Any) -> bytes:
+    """grades.json (UTF-8): indented, but each submission on one line (10,000 in 0.3 s)."""
     data = grades_dict(*args, **kwargs)
     submissions = data.pop("submissions")
     problems = data.pop("problems")
     warnings = data.pop("warnings")
     head = json.dumps(data, indent=1, ensure_ascii=False)[:-2]  # without the closing "\n}"
 
-    def lines(items: list[Any]) -> str:
-        # orjson: the same JSON, UTF-8 as json.dumps(ensure_ascii=False), 6x faster (10,000
-        # submissions of 41 steps: 0.13 s instead of 0.76 s).
-        body = ",\n  ".join(orjson.dumps(x).decode() for x in items)
-        return "[\n  " + body + "\n ]" if items else "[]"
+    def lines(items: list[Any]) -> bytes:
+        # orjson: the same JSON as json.dumps(ensure_ascii=False), as UTF-8 bytes, 6x faster;
+        # joined as bytes, never as one 50 MB str.
+        body = b",\n  ".join(orjson.dumps(x) for x in items)
+        return b"[\n  " + body + b"\n ]" if items else b"[]"
 
-    return (
-        f'{head},\n "submissions": {lines(submissions)},\n "problems": {lines(problems)},\n'
-        f' "warnings": {lines(warnings)}\n}}\n'
-    )
+    return b"".join([
+        f'{head},\n "submissions": '.encode(), lines(submissions),
+        b',\n "problems": ', lines(problems),
+        b',\n "warnings": ', lines(warnings), b"\n}\n",
+    ])  # fmt: skip
 
 
 # --- class statistics ---------------------------------------------------------------------------
