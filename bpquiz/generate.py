@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gc
 import hashlib
 import io
 import os
@@ -445,6 +446,7 @@ def _init_worker(paper: str) -> None:
     render.warm_up(
         papers=(paper,), templates=("worksheet.html.j2", "solution.html.j2", "network.svg.j2")
     )
+    gc.freeze()  # fonts, styles, templates live as long as the worker: the collector can skip them
 
 
 def build_skeleton(kind: str, reference: Job, settings: Settings) -> Any:
@@ -470,6 +472,7 @@ def render_document(kind: str, sheet: Sheet, settings: Settings, skeleton: Any =
     digest = hashlib.md5(skeleton.pdf, usedforsecurity=False).digest()
     if digest not in _stampers:
         _stampers[digest] = Stamper(skeleton.pdf)
+        gc.freeze()  # and so does the skeleton
     return _stampers[digest].stamp(render.render_stamp(skeleton, html), render.field_values(html))
 
 
