@@ -454,8 +454,8 @@ def build_skeleton(kind: str, reference: Job, settings: Settings) -> Any:
     from . import render
 
     template, forms = DOCUMENTS[kind]
-    html = render.render_html(template, _context(kind, _sheet(reference), settings))
     try:
+        html = render.render_html(template, _context(kind, _sheet(reference), settings))
         return render.render_skeleton(html, settings.paper, forms)
     except Exception:  # noqa: BLE001 - then every document is rendered whole: slower, same pages
         return None
@@ -565,6 +565,7 @@ def generate(
     workers = max(1, min(jobs or os.cpu_count() or 1, len(job_list)))
     failed: dict[int, Done] = {}
     bad: set[tuple[str, int]] = set()  # (kind, index) of the documents that failed
+    merge_errors: list[str] = []
     # Print files are merged in threads of this process, which is idle otherwise, so that the
     # worksheets' merge runs while the workers still render solutions.
     merger = _InProcess() if workers == 1 else ThreadPoolExecutor(max_workers=2)
@@ -602,11 +603,17 @@ def generate(
                             pending[merge] = ("print", kind, None)
                             result.files[f"print/{kind}s.pdf"] = out / "print" / f"{kind}s.pdf"
                 else:
-                    result.pages[f"{kind}s"] = future.result()
+                    try:
+                        result.pages[f"{kind}s"] = future.result()
+                    except Exception as e:  # noqa: BLE001 - the documents are written; say so
+                        merge_errors.append(f"print/{kind}s.pdf not written: {type(e).__name__}: {e}")
+                        result.files.pop(f"print/{kind}s.pdf", None)
                     done += 1
                     if progress:
                         progress(done, total, f"print/{kind}s.pdf")
     result.failed = sorted(failed.values(), key=lambda d: d.index)
+    if merge_errors:
+        raise GenerateError(f"{'; '.join(merge_errors)} (the per-student files are in {out})")
     result.files["worksheets"] = out / "worksheets"
     result.files["solutions"] = out / "solutions"
     return result

@@ -323,3 +323,17 @@ def test_cli_refuses_a_non_empty_output_folder(tmp_path):
     done = run_cli("--n", "1", "--out", str(tmp_path / "o"), "--quiet")
     assert done.returncode == 2 and "use --force" in done.stderr
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["keep.txt"]
+
+
+def test_a_failing_print_merge_is_one_line_and_keeps_the_documents(tmp_path, monkeypatch):
+    """If a print file cannot be written, the run ends in one line naming it; the students' files stay."""
+
+    def broken(documents, target, forms):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gen, "merge_for_print", broken)
+    with pytest.raises(GenerateError, match=r"print/worksheets\.pdf not written: OSError") as e:
+        generate(Settings(n=2, seed=4), tmp_path, jobs=1)
+    assert "\n" not in str(e.value)
+    assert len(list((tmp_path / "worksheets").glob("*.pdf"))) == 2
+    assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
