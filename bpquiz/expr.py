@@ -222,10 +222,19 @@ class Exp(Expr):
         return (self.arg,)
 
     def eval(self, env):
-        return math.exp(self.arg.eval(env))
+        x = self.arg.eval(env)
+        # Floats (a variant) through math.exp; numpy columns (every variant of a key at once,
+        # keyfile._recompute) through their own exp.
+        return math.exp(x) if isinstance(x, (int, float)) else _np().exp(x)
 
     def show(self, ts, atom):
         return ts.sup(ts.var("e", ""), self.arg.show(ts, atom))
+
+
+def _np():
+    import numpy  # only for evaluating on arrays; the expression tree itself needs no numpy
+
+    return numpy
 
 
 def wrap(

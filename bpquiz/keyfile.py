@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .expr import Add, Exp, Expr, Frac, LaTeX, Mul, Neg, Num, Pow, Ref, Sub
+from .expr import LaTeX
 from .model import GIVEN_NAMES, Given, GivenError, Step, Variant
 from .network import STEP_IDS, STEPS, solve, typeset
 
@@ -272,27 +272,6 @@ def _check_one(version: str, given: Given, stored: list[Any]) -> Variant:
     return variant
 
 
-_OPS = {Add: operator.add, Sub: operator.sub, Mul: operator.mul, Frac: operator.truediv}
-
-
-def _column(e: Expr, env: dict[str, Any]) -> Any:
-    """A formula evaluated on columns (numpy arrays of one name's values across variants)."""
-    if isinstance(e, Ref):
-        return env[e.name]
-    if isinstance(e, Num):
-        return float(e.value)
-    if isinstance(e, Exp):
-        return np.exp(_column(e.arg, env))
-    if isinstance(e, Neg):
-        return -_column(e.arg, env)
-    if isinstance(e, Pow):
-        return _column(e.base, env) ** e.power
-    op = _OPS.get(type(e))
-    if op is None:
-        raise TypeError(f"cannot evaluate {type(e).__name__} on columns")
-    return op(_column(e.left, env), _column(e.right, env))  # type: ignore[attr-defined]
-
-
 def _recompute(
     given_rows: list[tuple[float, ...]], stored_rows: list[list[Any]]
 ) -> tuple[set[int], list[list[float]]]:
@@ -313,7 +292,7 @@ def _recompute(
     try:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             for j, step in enumerate(STEPS):
-                env[step.id] = computed[:, j] = _column(step.formula, env)
+                env[step.id] = computed[:, j] = step.formula.eval(env)
     except FloatingPointError:
         return set(range(n)), []
     # None (no stored value) becomes nan and fails here; the caller solves such a variant anew.
