@@ -5,13 +5,15 @@ The pipeline, in order:
 1. plan: draw one variant per student (seeded, `variants.draw_variant`), give each an opaque
    version code (`variants.version_codes`), pair them with the roster's students if any;
 2. write the key (key.json, key.csv, answers-template.csv) — the source of truth, first;
-3. render every worksheet and solution once, in a pool of worker processes that each load the
-   templates, stylesheet and fonts once and lay out the part all students share once (a
-   skeleton; each student's own numbers, name and code are stamped on it); a worker receives
-   only small data (the given values and who the sheet is for) and writes its PDFs itself, so
-   the parent never holds them;
-4. merge the per-student files into print/worksheets.pdf and print/solutions.pdf, each document
-   padded to an even page count, form fields renamed `<version>.<step id>` so they never collide.
+3. lay out, once per run, the part of each document kind that all students share (a skeleton,
+   the two built side by side in the worker pool; each worker loads templates, CSS and fonts
+   once);
+4. render every student's worksheet and solution: their own numbers, name and code stamped on
+   the skeleton; a job carries the given values, who the sheet is for and the skeleton, and the
+   worker writes the PDF itself, so the parent never holds them;
+5. as soon as all documents of a kind are written, merge them into print/worksheets.pdf or
+   print/solutions.pdf (in a thread of the parent), each document padded to an even page count,
+   form fields renamed `<version>.<step id>` so they never collide.
 
 Every file is written atomically. One document that fails to render does not stop the batch: the
 others are written and the failure is reported.
@@ -420,7 +422,7 @@ class Job:
 class Done:
     index: int
     version: str
-    error: str = ""  # empty when both documents were written
+    error: str = ""  # empty when the document was written; else "<kind>: <what went wrong>"
 
 
 # A worksheet or solution differs between students only in its slots (templates/macros.html.j2):
@@ -428,7 +430,6 @@ class Done:
 # depend on how sheets are shared out among workers — and each student's slots are stamped on it
 # (render.render_skeleton, pdfio.Stamper). Without a skeleton, a document is rendered whole.
 DOCUMENTS = {"worksheet": ("worksheet.html.j2", True), "solution": ("solution.html.j2", False)}
-Skeletons = dict[str, Any]  # kind -> render.Skeleton (or None: render whole)
 _stampers: dict[bytes, Stamper] = {}  # per worker process: skeleton PDF digest -> its Stamper
 
 
@@ -622,7 +623,7 @@ def generate(
 def _submit_merge(
     pool: Executor, kind: str, job_list: Sequence[Job], bad: set[tuple[str, int]], out: Path
 ) -> Future | None:
-    """Merge the kind's documents written so far into print/<kind>s.pdf (None: there are none)."""
+    """Merge the kind's documents, all but the failed ones, into print/<kind>s.pdf (None: none)."""
     documents = [
         (
             j.version,

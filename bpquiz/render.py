@@ -219,7 +219,7 @@ def add_fields(document: Any, pdf: pydyf.PDF) -> None:
 # after it on its line). `render_skeleton` lays the document out once with the slots hidden and
 # records where each slot is and how its text is set; `render_stamp` then lays out, per student,
 # only the slots' content at those places — a small overlay document. `bpquiz.pdfio.Stamper`
-# draws the overlay over the skeleton's pages. tests/test_render.py checks that every word of a
+# draws the overlay over the skeleton's pages. tests/test_generate.py checks that every word of a
 # stamped document is where the full render puts it.
 
 SLOT = re.compile(r'data-slot="([^"]+)"[^>]*><!--slot-->(.*?)<!--/slot-->', re.S)
