@@ -111,8 +111,10 @@ def main() -> None:
               f"   peak RSS {one:4.0f} MB one process, {tree:4.0f} MB all processes")  # fmt: skip
     if len(results) > 1:
         small, large = min(results), max(results)
-        print(f"memory n={large} / n={small}: one process ×{results[large][1] / results[small][1]:.2f}, "
-              f"all processes ×{results[large][2] / results[small][2]:.2f}   (target ≤ 1.5)")  # fmt: skip
+        one = results[large][1] / results[small][1]
+        every = results[large][2] / results[small][2]
+        print(f"memory n={large} / n={small}: one process ×{one:.2f}, "
+              f"all processes ×{every:.2f}   (target ≤ 1.5)")  # fmt: skip
     if 30 in results:
         print(f"n=30 wall {results[30][0]:.2f} s   (target ≤ 6 s)")
 

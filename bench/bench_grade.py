@@ -22,7 +22,7 @@ import argparse
 import csv
 import io
 import json
-import math
+import logging
 import os
 import random
 import subprocess
@@ -32,9 +32,17 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bpquiz.grading import compiled
-from bpquiz.keyfile import Sheet, dumps, key_dict
-from bpquiz.network import STEP_IDS, STEPS
+# The students are the tests' (built from the independent oracle, never from bpquiz's formulas).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from bpquiz.exercise.key import Sheet, dumps, key_dict  # noqa: E402
+from bpquiz.exercise.model import Exercise  # noqa: E402
+
+import students  # noqa: E402
+
+# pypdf warns that "−" is not in the fields' font when it fills them in; the values are exact.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+STEP_IDS = Exercise().step_ids
 
 KINDS = ("exact", "exact", "exact", "exact", "exact", "exact", "truncated", "truncated",
          "one-error", "one-error", "messy", "garbage")  # fmt: skip
@@ -44,29 +52,22 @@ def student_answers(sheet: Sheet, k: int) -> dict[str, str]:
     """A plausible student for sheet k (deterministic)."""
     rng = random.Random(k)
     kind = KINDS[k % len(KINDS)]
-    env = sheet.variant.given.as_dict()
-    error_at = rng.choice(STEP_IDS[:24]) if kind == "one-error" else None
-    answers = {}
-    for step in STEPS:
-        names, fn = compiled(step.id)
-        x = (
-            fn(*(env[n] for n in names))
-            if kind in ("truncated", "one-error")
-            else sheet.variant.values[step.id]
-        )
-        if step.id == error_at:
-            x = x * 1.2 + 0.01
-        if kind == "truncated":
-            x = math.trunc(x * 1e5) / 1e5
-        text = f"{x:.5f}"
-        env[step.id] = float(text)
+    given = dict(sheet.variant.given)
+    if kind == "truncated":
+        answers = students.carried(given, "trunc")
+    elif kind == "one-error":
+        slip = (rng.choice(STEP_IDS[:24]), lambda x: x * 1.2 + 0.01)
+        answers = students.carried(given, "round", slip)
+    else:
+        answers = students.from_key(given)
+    for sid, text in answers.items():
         if kind == "messy":
             text = rng.choice(
                 (text.replace(".", ","), f" {text} ", text.replace("-", "−"), text.lstrip("0"))
             )
         if kind == "garbage" and rng.random() < 0.3:
             text = rng.choice(("", "?", "idk", "1/2"))
-        answers[step.id] = text
+        answers[sid] = text
     return answers
 
 
@@ -88,27 +89,18 @@ def blank_worksheet(folder: Path) -> bytes:
 
 
 def fill_pdf(args: tuple[bytes, dict[str, str], Path]) -> None:
-    import logging
-
-    from pypdf import PdfReader, PdfWriter
-
-    # pypdf warns that "−" is not in the field's font for the appearance stream; the value is exact.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     template, values, target = args
-    writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(template)))
-    for page in writer.pages:
-        writer.update_page_form_field_values(page, values, auto_regenerate=False)
-    with target.open("wb") as f:
-        writer.write(f)
+    students.fill(template, values, target)
 
 
 def timed(command: list[str]) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB (largest process of the run), exit code of a fresh process."""
     probe = (
         "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter(); rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)\n"
+        "t = time.perf_counter()\n"
+        "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(time.perf_counter() - t, peak, rc)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True
@@ -150,8 +142,10 @@ def main() -> None:
             f"{time.perf_counter() - t:.1f} s",
             file=sys.stderr,
         )
-        wall, rss, rc = timed([*grade, str(csv_dir / "answers.csv"), "--key", str(csv_dir / "key.json"),
-                               "--out", str(csv_dir / "graded"), "--force", "--no-feedback"])  # fmt: skip
+        wall, rss, rc = timed([
+            *grade, str(csv_dir / "answers.csv"), "--key", str(csv_dir / "key.json"),
+            "--out", str(csv_dir / "graded"), "--force", "--no-feedback",
+        ])  # fmt: skip
         results.append((f"{args.rows:,} CSV rows (summary.pdf, no feedback)", wall, rss, 5.0, rc))
 
     # --- PDFs ------------------------------------------------------------------------------
@@ -162,7 +156,8 @@ def main() -> None:
         sheets = make_key(args.pdfs, pdf_dir)
         template = blank_worksheet(root / "template")
         jobs = [
-            (template, {**student_answers(s, k), "version": s.version}, pdf_dir / "submissions" / f"{k:04d}-{s.version}.pdf")
+            (template, {**student_answers(s, k), "version": s.version},
+             pdf_dir / "submissions" / f"{k:04d}-{s.version}.pdf")
             for k, s in enumerate(sheets)
         ]  # fmt: skip
         with ProcessPoolExecutor() as pool:
@@ -173,8 +168,8 @@ def main() -> None:
             file=sys.stderr,
         )
         key = ["--key", str(pdf_dir / "key.json")]
-        wall, rss, rc = timed([*grade, str(pdf_dir / "submissions"), *key, "--out", str(pdf_dir / "graded"),
-                               "--force", "--no-feedback"])  # fmt: skip
+        out = ["--out", str(pdf_dir / "graded"), "--force", "--no-feedback"]
+        wall, rss, rc = timed([*grade, str(pdf_dir / "submissions"), *key, *out])
         results.append(
             (f"{args.pdfs:,} filled PDFs (summary.pdf, no feedback)", wall, rss, 60.0, rc)
         )
@@ -199,7 +194,8 @@ def main() -> None:
     for what, wall, rss, target, rc in results:
         verdict = "" if target is None else f"≤ {target:g} s {'ok' if wall <= target else 'MISSED'}"
         print(
-            f"{what:<48} {wall:7.2f}s {rss:7.0f}MB  {verdict}{'' if rc in (0, 1) else f'  (exit {rc})'}"
+            f"{what:<48} {wall:7.2f}s {rss:7.0f}MB  {verdict}"
+            f"{'' if rc in (0, 1) else f'  (exit {rc})'}"
         )
     if args.pdfs:
         graded = json.loads((root / "pdf" / "graded" / "grades.json").read_text())["statistics"]

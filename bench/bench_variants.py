@@ -11,23 +11,25 @@ import resource
 import sys
 import time
 
-from bpquiz.network import solve
-from bpquiz.variants import draw_variant, draws, problems
+from bpquiz.exercise.model import Exercise
+from bpquiz.exercise.solve import solve
+from bpquiz.exercise.variants import draw_variant, draws, problems
 
 
-def main(n: int = 10_000, seed: int = 2026) -> None:
-    draw_variant(seed, 0)  # warm up imports and caches
+def main(n: int = 10_000, seed: int = 2026, exercise: Exercise | None = None) -> None:
+    exercise = exercise or Exercise()
+    draw_variant(exercise, seed, 0)  # warm up imports and caches
     start = time.perf_counter()
     for k in range(n):
-        draw_variant(seed, k)
+        draw_variant(exercise, seed, k)
     elapsed = time.perf_counter() - start
 
     # How hard the rejection sampler works: candidate draws per accepted variant.
     tried = accepted = 0
     for k in range(1000):
-        for given in draws(seed, k):
+        for given in draws(exercise, seed, k):
             tried += 1
-            if not problems(solve(given)):
+            if not problems(solve(exercise, given)):
                 accepted += 1
                 break
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

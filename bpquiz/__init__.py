@@ -1,3 +1,3 @@
-"""bpquiz: one backpropagation exercise per student — worksheets, worked solutions, automatic grading."""
+"""bpquiz: one backpropagation exercise per student — worksheets, worked solutions, grading."""
 
 __version__ = "0.1.0"

@@ -28,17 +28,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
+import logging
 import random
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
+# The students are the tests' (built from the independent oracle, never from bpquiz's formulas).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from bpquiz.exercise.key import parse_key  # noqa: E402
+from bpquiz.exercise.model import Exercise  # noqa: E402
 
-from bpquiz.keyfile import parse_key
-from bpquiz.network import STEP_IDS, STEPS
+import students  # noqa: E402
+
+# pypdf warns that "−" is not in the fields' font when it fills them in; the values are exact.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+STEP_IDS = Exercise().step_ids
 
 SEED = 42
 DECIMALS = 5
@@ -69,22 +76,12 @@ def fmt(x: float) -> str:
 
 def exact(sheet) -> dict[str, str]:
     """Every step as the key has it, rounded to 5 decimals."""
-    return {sid: fmt(sheet.variant.values[sid]) for sid in STEP_IDS}
+    return students.from_key(dict(sheet.variant.given), "round", DECIMALS)
 
 
 def carried(sheet, how: str = "round", slip: tuple[str, Callable[[float], float]] | None = None):
     """A student computing each step from their own written answers, maybe with one slip."""
-    env = dict(sheet.variant.given.as_dict())
-    out = {}
-    for step in STEPS:
-        x = step.formula.eval(env)
-        if slip and step.id == slip[0]:
-            x = slip[1](x)
-        if how == "trunc":
-            x = math.trunc(x * 10**DECIMALS) / 10**DECIMALS
-        out[step.id] = fmt(x)
-        env[step.id] = float(out[step.id])
-    return out
+    return students.carried(dict(sheet.variant.given), how, slip, DECIMALS)
 
 
 SLIPS = ("no-bias", "digits", "sign")
@@ -92,7 +89,7 @@ SLIPS = ("no-bias", "digits", "sign")
 
 def slips(rng: random.Random, sheet, kind: str) -> tuple[str, Callable[[float], float], str]:
     """One slip early on: (step id, what it does to the value, description)."""
-    given = sheet.variant.given.as_dict()
+    given = sheet.variant.given
     if kind == "no-bias":  # forgot the bias in a hidden unit's weighted sum
         step = rng.choice(["sum_h1", "sum_h2"])
         return step, lambda x: x - given["b1"], f"{step} without the bias b1"
@@ -137,13 +134,8 @@ def plan(rng: random.Random) -> dict[str, str]:
 
 def fill(blank: Path, values: dict[str, str], target: Path) -> None:
     """The worksheet PDF with its boxes (form fields named by step id) filled in."""
-    writer = PdfWriter()
-    writer.append(PdfReader(blank))
-    for page in writer.pages:
-        writer.update_page_form_field_values(page, values, auto_regenerate=False)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("wb") as f:
-        writer.write(f)
+    students.fill(blank, values, target)
 
 
 def unknown_code(codes: set[str], rng: random.Random) -> str:
@@ -198,7 +190,10 @@ def main(argv: list[str]) -> int:
 
     handed_in = root / "handed-in"
     lms = handed_in / "lms-download"
-    folder = lambda sid: lms / f"student{int(sid) - 2026000:02d}_assignsubmission_file"
+
+    def folder(sid: str) -> Path:
+        return lms / f"student{int(sid) - 2026000:02d}_assignsubmission_file"
+
     for sid in LMS:
         fill(blank[sid], answers[sid], folder(sid) / "worksheet.pdf")
     # Student 23's upload broke off half-way (they used the form afterwards).
@@ -208,7 +203,10 @@ def main(argv: list[str]) -> int:
     upload.write_bytes(data[: len(data) // 2])
 
     # The form: one row per sending, in the order sent; a European spreadsheet export.
-    comma = lambda text: text.replace(".", ",")
+
+    def comma(text: str) -> str:
+        return text.replace(".", ",")
+
     rows = []
     minute = 0
 

@@ -92,7 +92,22 @@ def total_error(g: dict) -> float:
 
 
 # --- sympy ---------------------------------------------------------------------------------------
-NAMES = ("i1", "i2", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2", "target1", "target2")
+NAMES = (
+    "i1",
+    "i2",
+    "w1",
+    "w2",
+    "w3",
+    "w4",
+    "w5",
+    "w6",
+    "w7",
+    "w8",
+    "b1",
+    "b2",
+    "target1",
+    "target2",
+)
 S = {n: sp.Symbol(n, real=True) for n in NAMES}
 
 
@@ -109,3 +124,52 @@ def symbolic_errors() -> tuple[sp.Expr, sp.Expr]:
     E1 = sp.Rational(1, 2) * (S["target1"] - out_o1) ** 2
     E2 = sp.Rational(1, 2) * (S["target2"] - out_o2) ** 2
     return E1, E2
+
+
+# --- a student working step by step ---------------------------------------------------------------
+HIDDEN_WIRING = {"h1": (("w1", "i1"), ("w3", "i2")), "h2": (("w2", "i1"), ("w4", "i2"))}
+OUTPUT_WIRING = {"o1": (("w5", "h1"), ("w6", "h2")), "o2": (("w7", "h1"), ("w8", "h2"))}
+
+
+def cycle(g: dict, keep=lambda step_id, x: x) -> dict:
+    """The article's 41 values in its order, computed as a student does: each value goes through
+    `keep(step id, value)` (rounding it to the box, a slip) before the later steps use it.
+
+    Written out from the article's equations; with the identity `keep` it is forward_backward.
+    """
+    v: dict[str, float] = {}
+
+    def put(sid: str, x: float) -> float:
+        v[sid] = keep(sid, x)
+        return v[sid]
+
+    for h, wiring in HIDDEN_WIRING.items():
+        s = put(f"sum_{h}", sum(g[src] * g[w] for w, src in wiring) + g["b1"])
+        put(f"out_{h}", 1 / (1 + np.exp(-s)))
+    for o, wiring in OUTPUT_WIRING.items():
+        s = put(f"sum_{o}", sum(v[f"out_{src}"] * g[w] for w, src in wiring) + g["b2"])
+        put(f"out_{o}", 1 / (1 + np.exp(-s)))
+    targets = {"o1": g["target1"], "o2": g["target2"]}
+    put("E1", 0.5 * (targets["o1"] - v["out_o1"]) ** 2)
+    put("E2", 0.5 * (targets["o2"] - v["out_o2"]) ** 2)
+    put("E_total", v["E1"] + v["E2"])
+    for o in OUTPUT_WIRING:
+        put(f"dE_dout_{o}", v[f"out_{o}"] - targets[o])
+        put(f"dout_{o}_dsum_{o}", v[f"out_{o}"] * (1 - v[f"out_{o}"]))
+    for o, wiring in OUTPUT_WIRING.items():
+        for w, src in wiring:
+            put(f"dE_d{w}", v[f"dE_dout_{o}"] * v[f"dout_{o}_dsum_{o}"] * v[f"out_{src}"])
+    for wiring in OUTPUT_WIRING.values():
+        for w, _ in wiring:
+            put(f"new_{w}", g[w] - g["learning_rate"] * v[f"dE_d{w}"])
+    for h in HIDDEN_WIRING:
+        put(f"dout_{h}_dsum_{h}", v[f"out_{h}"] * (1 - v[f"out_{h}"]))
+    for w, h, src in sorted((w, h, src) for h, ws in HIDDEN_WIRING.items() for w, src in ws):
+        for k, o in ((1, "o1"), (2, "o2")):
+            w_out = next(wo for wo, s in OUTPUT_WIRING[o] if s == h)
+            put(f"dE{k}_d{w}", v[f"dE_dout_{o}"] * v[f"dout_{o}_dsum_{o}"] * g[w_out]
+                * v[f"dout_{h}_dsum_{h}"] * g[src])  # fmt: skip
+        put(f"dE_d{w}", v[f"dE1_d{w}"] + v[f"dE2_d{w}"])
+    for w in ("w1", "w2", "w3", "w4"):
+        put(f"new_{w}", g[w] - g["learning_rate"] * v[f"dE_d{w}"])
+    return {k: float(x) for k, x in v.items()}

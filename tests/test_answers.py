@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bpquiz.answers import Parsed, parse_answer
+from bpquiz.marking.answers import Parsed, parse_answer
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,8 @@ def test_json_numbers_and_booleans():
 
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6))
 def test_any_printed_float_reads_back(x):
-    """A float printed with 5 decimals, plain, with a decimal comma or a Unicode minus, reads back."""
+    """A float printed with 5 decimals, plain, with a decimal comma or a Unicode minus, reads
+    back."""
     text = f"{x:.5f}"
     for spelling in (text, text.replace(".", ","), text.replace("-", "\u2212"), f"  {text} "):
         assert parse_answer(spelling).value == float(text)

@@ -21,7 +21,7 @@ def test_solve_example_prints_the_articles_numbers():
     """`solve --example` prints every step id with the article's values to 5 decimals."""
     r = bpquiz("solve", "--example")
     assert r.returncode == 0, r.stderr
-    for step_id, printed in article()["printed"].items():
+    for step_id in article()["printed"]:
         assert step_id in r.stdout
     for shown in ("0.60109", "0.08020", "0.45188", "−0.01761", "0.24909"):
         assert shown in r.stdout
@@ -56,7 +56,10 @@ def test_solve_given_file(tmp_path):
     [
         ("{not json", "not valid JSON (line 1, column 2"),
         ('{"i1": 0.1}', "missing given value(s): i2, w1"),
-        (json.dumps({**article()["given"], "w5": "half"}), "w5: expected a finite number, got 'half'"),
+        (
+            json.dumps({**article()["given"], "w5": "half"}),
+            "w5: expected a finite number, got 'half'",
+        ),
     ],
 )
 def test_bad_given_file_is_one_line_exit_2(tmp_path, content, message):

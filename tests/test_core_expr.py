@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from bpquiz.expr import HTML, LaTeX, Ref, Text, fixed, sigmoid
-from bpquiz.network import BY_ID, solve, typeset
-from bpquiz.variants import ARTICLE_EXAMPLE
+from bpquiz.documents.mathhtml import PrintMath
+from bpquiz.exercise.expr import MATH, Ref, compile_formula, fixed, numpy_library
+from bpquiz.exercise.model import Exercise
+from bpquiz.exercise.network import ACTIVATIONS
+from bpquiz.exercise.solve import solve
+from bpquiz.exercise.typeset import LaTeX, Text, typeset
+from bpquiz.exercise.variants import ARTICLE_EXAMPLE
 
-VARIANT = solve(ARTICLE_EXAMPLE)
+EX = Exercise()
+BY_ID = EX.by_id
+VARIANT = solve(EX, ARTICLE_EXAMPLE)
 
 
 def numbers(step_id: str, decimals: int = 5) -> str:
-    return typeset(BY_ID[step_id].formula, Text(numeric=True), VARIANT, decimals)
+    return typeset(BY_ID[step_id].formula, Text(numeric=True), EX, VARIANT, decimals)
 
 
 def test_substituted_line_of_dE_dw5_is_the_articles():
@@ -34,24 +40,35 @@ def test_negative_right_operands_get_parentheses():
 def test_symbolic_forms():
     """Symbols: the sigmoid as a fraction, E1 with its half and square, partials stacked."""
     text = Text()
-    assert typeset(BY_ID["out_h1"].formula, text) == "1/(1 + e^(−sum_h1))"
-    assert typeset(BY_ID["E1"].formula, text) == "1/2 · (target1 − out_o1)^2"
-    assert typeset(BY_ID["dE_dw5"].expanded, text) == (
+    assert typeset(BY_ID["out_h1"].formula, text, EX) == "1/(1 + e^(−sum_h1))"
+    assert typeset(BY_ID["E1"].formula, text, EX) == "1/2 · (target1 − out_o1)^2"
+    assert typeset(BY_ID["dE_dw5"].expanded, text, EX) == (
         "(out_o1 − target1) · (out_o1 · (1 − out_o1)) · out_h1"
     )
-    assert typeset(BY_ID["dE_dw5"].symbol, LaTeX()) == r"\frac{\partial E_{total}}{\partial w_{5}}"
+    assert (
+        typeset(BY_ID["dE_dw5"].symbol, LaTeX(), EX) == r"\frac{\partial E_{total}}{\partial w_{5}}"
+    )
 
 
 def test_html_is_escaped_real_text():
-    """HTML math keeps numbers as text and the sign outside the number span."""
-    html = typeset(BY_ID["dE_dout_o2"].formula, HTML(numeric=True), VARIANT)
-    assert '<span class="mn">0.77955</span>' in html and "0.95" in html
-    assert HTML(numeric=True).number(-0.5, 2) == '−<span class="mn">0.50</span>'
-    assert "&lt;" in HTML().var("<x>", "")
+    """HTML math keeps numbers as plain text with a real minus sign, and escapes names."""
+    html = typeset(BY_ID["dE_dout_o2"].formula, PrintMath(numeric=True), EX, VARIANT)
+    assert html == "0.77955 − 0.95"
+    assert PrintMath(numeric=True).number(-0.5, 2) == "−0.50"
+    assert PrintMath(numeric=False).number(0.5, 2) == '<span class="u">0.50</span>'
+    assert "&lt;" in PrintMath().var("<x>", "")
 
 
 def test_formula_value_and_display_come_from_one_tree():
-    """Evaluating the displayed tree gives the value; the sigmoid of 0 is one half."""
-    assert sigmoid(Ref("x")).eval({"x": 0.0}) == 0.5
+    """Compiling the displayed tree gives the value, with floats and with numpy columns alike."""
+    sigmoid = ACTIVATIONS["sigmoid"].out
+    _, half = compile_formula(sigmoid(Ref("x")))
+    assert half(0.0) == 0.5
     assert fixed(-0.000001, 5) == "0.00000"
-    assert BY_ID["out_h1"].formula.eval({"sum_h1": 0.41}) == VARIANT.values["out_h1"]
+    names, out_h1 = compile_formula(BY_ID["out_h1"].formula)
+    assert names == ("sum_h1",) and out_h1(0.41) == VARIANT.values["out_h1"]
+    import numpy as np
+
+    _, columns = compile_formula(BY_ID["out_h1"].formula, numpy_library())
+    assert np.allclose(columns(np.array([0.41, 0.0])), [VARIANT.values["out_h1"], 0.5])
+    assert MATH["_exp"](0.0) == 1.0

@@ -9,10 +9,9 @@ import io
 import json
 
 import pytest
-from oracle import forward_backward
 
-from bpquiz.keyfile import (
-    KeyFileError,
+from bpquiz.errors import GivenError, KeyFileError
+from bpquiz.exercise.key import (
     Sheet,
     answers_template_csv,
     dumps,
@@ -22,13 +21,23 @@ from bpquiz.keyfile import (
     parse_key,
     variant_dict,
 )
-from bpquiz.model import GIVEN_NAMES, PHASES, Given, GivenError
-from bpquiz.network import STEP_IDS, STEPS
-from bpquiz.variants import draw_variant
+from bpquiz.exercise.model import PHASES, Exercise
+from bpquiz.exercise.variants import draw_variant as draw
+
+from oracle import forward_backward
+
+EX = Exercise()
+GIVEN_NAMES, STEP_IDS, STEPS = EX.given_names, EX.step_ids, EX.steps
+
+
+def draw_variant(seed, index, **options):
+    return draw(EX, seed, index, **options)
 
 
 def sheets(n=3):
-    return [Sheet(draw_variant(9, k, version=f"CODE{k}"), f"s{k}", f"Student {k}") for k in range(n)]
+    return [
+        Sheet(draw_variant(9, k, version=f"CODE{k}"), f"s{k}", f"Student {k}") for k in range(n)
+    ]
 
 
 def test_variant_dict_holds_every_step_at_full_precision():
@@ -45,12 +54,12 @@ def test_variant_dict_holds_every_step_at_full_precision():
 
 
 def test_key_variants_hold_only_id_and_value_per_step():
-    """Each VARIANT in key.json is its sheet, version, givens and [{id, value}] in contract order."""
+    """Each VARIANT in key.json is its sheet, version, givens and [{id, value}] in order."""
     made = sheets()
     data = json.loads(dumps(key_dict(made, {"decimals": 5}, "")))
     for sheet, v in zip(made, data["variants"]):
         assert list(v) == ["student_id", "name", "version", "given", "steps"]
-        assert v["given"] == sheet.variant.given.as_dict()
+        assert v["given"] == dict(sheet.variant.given)
         assert all(list(step) == ["id", "value"] for step in v["steps"])
         assert [step["id"] for step in v["steps"]] == list(STEP_IDS)
         assert [step["value"] for step in v["steps"]] == [s.value for s in sheet.variant.steps]
@@ -205,8 +214,14 @@ def test_reading_a_key_leaves_the_garbage_collector_as_it_was():
     "data, message",
     [
         ({"variants": []}, "not a bpquiz key"),
-        ({"schema": "bpquiz.key/1", "variants": [{"given": {}}]}, 'variant 1: expected an object with a "version"'),
-        ({"schema": "bpquiz.key/1", "variants": [{"version": "X", "given": {"i1": 1}}]}, "variant X: given: missing"),
+        (
+            {"schema": "bpquiz.key/1", "variants": [{"given": {}}]},
+            'variant 1: expected an object with a "version"',
+        ),
+        (
+            {"schema": "bpquiz.key/1", "variants": [{"version": "X", "given": {"i1": 1}}]},
+            "variant X: given: missing",
+        ),
     ],
 )
 def test_bad_keys_are_named(data, message):
@@ -236,7 +251,7 @@ def test_csv_forms_have_a_column_per_step():
     ],
 )
 def test_given_errors_name_the_field(data, message):
-    """Given.from_mapping says which name is missing, unknown or not a number."""
+    """read_given says which name is missing, unknown or not a number."""
     with pytest.raises(GivenError) as e:
-        Given.from_mapping(data)
+        EX.read_given(data)
     assert message in str(e.value)

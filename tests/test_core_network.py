@@ -1,4 +1,4 @@
-"""The 41-step model against the article, an independent numpy pass, sympy and finite differences."""
+"""The 41 steps against the article, an independent numpy pass, sympy, finite differences."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpquiz.model import GIVEN_NAMES, PHASES, Given
-from bpquiz.network import BY_ID, STEP_IDS, STEPS, solve
-from bpquiz.variants import ARTICLE_EXAMPLE
+from bpquiz.exercise.model import PHASES, Exercise
+from bpquiz.exercise.solve import formula, solve
+from bpquiz.exercise.variants import ARTICLE_EXAMPLE
 
 from oracle import S, article, contract_step_ids, forward_backward, symbolic_errors, total_error
 
 ARTICLE = article()
+EX = Exercise()
+GIVEN_NAMES, STEP_IDS, STEPS, BY_ID = EX.given_names, EX.step_ids, EX.steps, EX.by_id
 WEIGHTS = [f"w{k}" for k in range(1, 9)]
 
 
@@ -26,7 +28,7 @@ def test_step_ids_are_contracts_in_order():
 def test_given_names_match_article_file():
     """The given names are the keys of article-example.json's "given", in order."""
     assert list(GIVEN_NAMES) == list(ARTICLE["given"])
-    assert ARTICLE_EXAMPLE.as_dict() == ARTICLE["given"]
+    assert dict(ARTICLE_EXAMPLE) == ARTICLE["given"]
 
 
 def test_every_step_has_phase_symbol_formula_and_known_inputs():
@@ -43,7 +45,7 @@ def test_every_step_has_phase_symbol_formula_and_known_inputs():
 @pytest.mark.parametrize("step_id", list(ARTICLE["printed"]))
 def test_article_printed_numbers(step_id):
     """Every number the article prints is our value rounded, or truncated as the article does."""
-    variant = solve(Given.from_mapping(ARTICLE["given"]))
+    variant = solve(EX, EX.read_given(ARTICLE["given"]))
     value = variant.values[step_id]
     printed = ARTICLE["printed"][step_id]
     exact = ARTICLE["exact_5dp"].get(step_id, printed)
@@ -54,7 +56,7 @@ def test_article_printed_numbers(step_id):
 
 def test_article_values_match_independent_pass():
     """All 41 values of the article's variant equal an independent matrix computation to 1e-12."""
-    variant = solve(ARTICLE_EXAMPLE)
+    variant = solve(EX, ARTICLE_EXAMPLE)
     reference = forward_backward(ARTICLE["given"])
     for step_id in STEP_IDS:
         assert variant.values[step_id] == pytest.approx(reference[step_id], abs=1e-12), step_id
@@ -80,7 +82,7 @@ def _args(g: dict) -> list[float]:
 
 def test_gradients_equal_sympy_diff_on_article(sympy_gradients):
     """Every gradient step equals sympy's diff of E_total (or E1/E2) at the article's values."""
-    variant = solve(ARTICLE_EXAMPLE)
+    variant = solve(EX, ARTICLE_EXAMPLE)
     args = _args(ARTICLE["given"])
     for step_id, fn in sympy_gradients.items():
         assert variant.values[step_id] == pytest.approx(fn(*args), abs=1e-13, rel=1e-12), step_id
@@ -95,7 +97,7 @@ def _central_difference(g: dict, name: str, h: float = 1e-6) -> float:
 
 def test_gradients_equal_finite_differences_on_article():
     """Each ∂E_total/∂w equals a central finite difference of E_total (h = 1e-6)."""
-    variant = solve(ARTICLE_EXAMPLE)
+    variant = solve(EX, ARTICLE_EXAMPLE)
     for w in WEIGHTS:
         fd = _central_difference(ARTICLE["given"], w)
         assert variant.values[f"dE_d{w}"] == pytest.approx(fd, abs=1e-9), w
@@ -103,7 +105,7 @@ def test_gradients_equal_finite_differences_on_article():
 
 def test_updated_weights_lower_the_error_for_small_steps():
     """A small step along the computed update lowers E_total (the gradient's sign is right)."""
-    base = solve(ARTICLE_EXAMPLE)
+    base = solve(EX, ARTICLE_EXAMPLE)
     small = {**ARTICLE["given"]}
     for w in WEIGHTS:
         small[w] -= 0.01 * base.values[f"dE_d{w}"]
@@ -113,7 +115,9 @@ def test_updated_weights_lower_the_error_for_small_steps():
 two_decimals = st.integers(-99, 99).map(lambda h: h / 100)
 givens = st.fixed_dictionaries(
     {
-        **{n: two_decimals for n in GIVEN_NAMES if n not in ("target1", "target2", "learning_rate")},
+        **{
+            n: two_decimals for n in GIVEN_NAMES if n not in ("target1", "target2", "learning_rate")
+        },
         "target1": st.integers(1, 99).map(lambda h: h / 100),
         "target2": st.integers(1, 99).map(lambda h: h / 100),
         "learning_rate": st.sampled_from([0.1, 0.25, 0.5, 0.6, 1.0]),
@@ -125,7 +129,7 @@ givens = st.fixed_dictionaries(
 @given(givens)
 def test_random_givens_match_independent_pass(g):
     """For any givens, all 41 steps equal the independent matrix computation."""
-    variant = solve(Given.from_mapping(g))
+    variant = solve(EX, EX.read_given(g))
     reference = forward_backward(g)
     for step_id in STEP_IDS:
         assert variant.values[step_id] == pytest.approx(reference[step_id], abs=1e-12, rel=1e-12)
@@ -136,7 +140,7 @@ def test_random_givens_match_independent_pass(g):
 def test_random_givens_gradients_match_sympy_and_finite_differences(g):
     """For any givens, every gradient equals sympy's diff and a central finite difference."""
     E1, E2 = symbolic_errors()
-    variant = solve(Given.from_mapping(g))
+    variant = solve(EX, EX.read_given(g))
     subs = {S[n]: g[n] for n in S}
     for w in WEIGHTS:
         exact = float(sp.diff(E1 + E2, S[w]).evalf(subs=subs))
@@ -148,16 +152,19 @@ def test_random_givens_gradients_match_sympy_and_finite_differences(g):
 
 
 def test_step_formula_reads_only_its_inputs():
-    """Evaluating a step's formula needs only the names in its inputs (the ECF graph is complete)."""
-    variant = solve(ARTICLE_EXAMPLE)
+    """A step's formula needs only the names in its inputs (the ECF graph is complete)."""
+    variant = solve(EX, ARTICLE_EXAMPLE)
     env = variant.env()
     for step in STEPS:
         only = {name: env[name] for name in step.inputs}
-        assert step.formula.eval(only) == variant.values[step.id]
+        names, fn = formula(EX, step.id)
+        assert names == step.inputs
+        assert fn(*(only[n] for n in names)) == variant.values[step.id]
 
 
 def test_inputs_follow_the_article_chain():
-    """∂E_total/∂w5 is built from ∂E_total/∂out_o1, ∂out_o1/∂sum_o1 and out_h1, as in the article."""
+    """∂E_total/∂w5 is built from ∂E_total/∂out_o1, ∂out_o1/∂sum_o1 and out_h1, as the article
+    builds it."""
     assert BY_ID["dE_dw5"].inputs == ("dE_dout_o1", "dout_o1_dsum_o1", "out_h1")
     assert set(BY_ID["dE2_dw3"].inputs) == {
         "dE_dout_o2", "dout_o2_dsum_o2", "w7", "dout_h1_dsum_h1", "i2"

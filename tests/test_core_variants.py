@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from bpquiz.model import GIVEN_NAMES
-from bpquiz.network import solve
-from bpquiz.variants import (
-    ALPHABET,
-    LEARNING_RATES,
-    draw_variant,
-    problems,
-    run_secret,
-    version_codes,
-)
+from bpquiz.exercise.model import Exercise
+from bpquiz.exercise.solve import solve
+from bpquiz.exercise.variants import ALPHABET, LEARNING_RATES, problems, run_secret, version_codes
+from bpquiz.exercise.variants import draw_variant as draw
 
 from oracle import forward_backward
+
+EX = Exercise()
+GIVEN_NAMES = EX.given_names
+
+
+def draw_variant(seed, index, **options):
+    return draw(EX, seed, index, **options)
 
 
 def test_same_seed_and_index_give_the_same_variant():
@@ -27,7 +28,7 @@ def test_same_seed_and_index_give_the_same_variant():
 def test_stream_is_pinned_across_machines():
     """Seed 2026, sheet 1 draws these givens on every machine (numpy PCG64 + SeedSequence)."""
     # Pinned on purpose: if numpy ever changed its stream, every lecturer's --seed would change.
-    assert draw_variant(2026, 0).given.as_dict() == {
+    assert dict(draw_variant(2026, 0).given) == {
         "i1": 0.21, "i2": 0.83, "w1": 0.64, "w2": 0.13, "w3": 0.32, "w4": 0.2, "w5": 0.92,
         "w6": 0.71, "w7": 0.88, "w8": 0.3, "b1": 0.62, "b2": 0.59, "target1": 0.75,
         "target2": 0.12, "learning_rate": 0.6,
@@ -46,12 +47,12 @@ def test_variant_k_does_not_depend_on_n():
 
 def test_different_seeds_and_indices_differ():
     """Different seeds or sheets give different exercises."""
-    givens = {draw_variant(s, k).given for s in range(5) for k in range(20)}
+    givens = {tuple(draw_variant(s, k).given.values()) for s in range(5) for k in range(20)}
     assert len(givens) == 100
 
 
 def _independent_rule_violations(v, decimals=5):
-    g = v.given.as_dict()
+    g = dict(v.given)
     ref = forward_backward(g)
     bad = []
     for name in ("out_h1", "out_h2", "out_o1", "out_o2"):
@@ -91,14 +92,20 @@ def test_rules_follow_the_requested_decimals(decimals):
 
 def test_problems_reports_degenerate_draws():
     """Equal weights, a target on its output, saturated outputs and vanishing values are named."""
-    from bpquiz.model import Given
+
+    def Given(**values):
+        return EX.read_given(values)
 
     flat = Given(i1=0.9, i2=0.9, w1=0.9, w2=0.9, w3=0.9, w4=0.9, w5=0.9, w6=0.9, w7=0.9, w8=0.9,
                  b1=0.9, b2=0.9, target1=0.9, target2=0.1, learning_rate=0.5)  # fmt: skip
-    assert problems(solve(flat)) == ["target1 is within 0.05 of out_o1", "two weights are equal"]
+    assert problems(solve(EX, flat)) == [
+        "target1 is within 0.05 of out_o1",
+        "two weights are equal",
+    ]
     saturated = Given(i1=0.1, i2=0.5, w1=0.1, w2=0.2, w3=0.3, w4=0.4, w5=0.5, w6=0.6, w7=0.7,
-                      w8=0.8, b1=0.25, b2=4, target1=0.99, target2=0.05, learning_rate=0.5)  # fmt: skip
-    found = problems(solve(saturated))
+                      w8=0.8, b1=0.25, b2=4, target1=0.99, target2=0.05,
+                      learning_rate=0.5)  # fmt: skip
+    found = problems(solve(EX, saturated))
     assert "out_o1 = 0.99071 is outside (0.05, 0.95)" in found
     assert any(p.startswith("dE1_dw1 = ") and "under 2 significant digits" in p for p in found)
     assert problems(draw_variant(1, 0)) == []
@@ -106,7 +113,9 @@ def test_problems_reports_degenerate_draws():
 
 def test_fixed_learning_rate_is_used():
     """--lr fixes η for every sheet."""
-    assert {draw_variant(3, k, learning_rate=0.25).given.learning_rate for k in range(20)} == {0.25}
+    assert {draw_variant(3, k, learning_rate=0.25).given["learning_rate"] for k in range(20)} == {
+        0.25
+    }
 
 
 def test_version_codes_are_short_unique_and_opaque():

@@ -15,11 +15,16 @@ import pypdf
 import pytest
 
 from bpquiz import generate as gen
-from bpquiz import render
-from bpquiz.generate import GenerateError, Settings, Student, generate, parse_roster
-from bpquiz.keyfile import parse_key
-from bpquiz.network import STEP_IDS
-from bpquiz.variants import ARTICLE_EXAMPLE
+from bpquiz.documents import pdfio
+from bpquiz.documents import sheets as documents
+from bpquiz.errors import GenerateError
+from bpquiz.exercise.key import parse_key
+from bpquiz.exercise.model import Exercise
+from bpquiz.exercise.variants import ARTICLE_EXAMPLE
+from bpquiz.generate import Settings, generate
+from bpquiz.roster import Student, parse_roster
+
+STEP_IDS = Exercise().step_ids
 
 ROSTER = (
     "student_id,name,email\ns1,<b>&amp; Tag,a@b\n"
@@ -100,7 +105,8 @@ def test_each_worksheet_names_its_student(class_set):
         reader = pypdf.PdfReader(class_set.out / "worksheets" / f"{sheet.version}.pdf")
         assert reader.get_fields()["version"]["/V"] == sheet.version
     text = subprocess.run(
-        ["pdftotext", str(class_set.out / "worksheets" / f"{class_set.sheets[2].version}.pdf"), "-"],
+        ["pdftotext", str(class_set.out / "worksheets" / f"{class_set.sheets[2].version}.pdf"),
+         "-"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "王小明" in text and "s3" in text
@@ -129,9 +135,8 @@ def test_stamped_documents_match_a_full_render(class_set, kind):
     """Each student's document (a shared skeleton + their own text stamped on) has exactly the
     words of a full render of their own document, each within 0.05 pt of the same place."""
     settings = Settings(n=4, seed=123, course="ML 101", roster="class.csv")
-    template, forms = gen.DOCUMENTS[kind]
     for sheet in class_set.sheets:
-        full = render.render_pdf(template, gen._context(kind, sheet, settings), forms=forms)
+        full = documents.render_document(kind, sheet, settings.page, "a4", skeleton=None)
         stamped = words(class_set.out / f"{kind}s" / f"{sheet.version}.pdf")
         expected = words(full)
         assert [(p, w) for p, w, _ in stamped] == [(p, w) for p, w, _ in expected], sheet.name
@@ -146,6 +151,31 @@ def test_stamped_documents_match_a_full_render(class_set, kind):
             )
             assert distance < 0.05, (sheet.name, page, word, distance)
             candidates.pop(nearest)
+
+
+def test_every_page_is_stamped_on_the_shared_layout(class_set):
+    """Each page of every generated worksheet and solution draws the student's overlay (the form
+    XObject /bpqStamp) over the run's shared layout: stamping is in use, not a whole render."""
+    for kind in ("worksheets", "solutions"):
+        for sheet in class_set.sheets:
+            reader = pypdf.PdfReader(class_set.out / kind / f"{sheet.version}.pdf")
+            for page in reader.pages:
+                assert "/bpqStamp" in page["/Resources"]["/XObject"], (kind, sheet.version)
+                assert b"/bpqStamp Do" in page.get_contents().get_data()
+
+
+def test_a_failed_layout_is_a_warning_and_the_documents_are_rendered_whole(tmp_path, monkeypatch):
+    """If a kind's shared layout cannot be built, the run says so and renders that kind whole."""
+
+    def broken(*args):
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(documents, "build_skeleton", broken)
+    result = generate(Settings(n=2, seed=4), tmp_path, jobs=1)
+    assert len(result.warnings) == 2 and "RuntimeError: no fonts" in result.warnings[0]
+    assert "rendered whole" in result.warnings[0] and not result.failed
+    page = pypdf.PdfReader(next((tmp_path / "worksheets").glob("*.pdf"))).pages[0]
+    assert "/bpqStamp" not in page["/Resources"].get("/XObject", {})
 
 
 def test_stamped_documents_carry_their_own_version(class_set):
@@ -169,7 +199,7 @@ def test_stamped_worksheets_carry_no_answers(class_set):
         shown += " ".join(str(v) for v in reader.metadata.values())
         shown += " ".join(str(f.get("/V", "")) for f in reader.get_fields().values())
         numbers = set(re.findall(r"\d+\.\d+", shown.replace("−", "-")))
-        given = {f"{x:g}" for x in sheet.variant.given.as_dict().values()}
+        given = {f"{x:g}" for x in sheet.variant.given.values()}
         assert given <= numbers, "the given values at least should be found"
         leaked = [
             (other.version, step.id, text)
@@ -182,7 +212,7 @@ def test_stamped_worksheets_carry_no_answers(class_set):
 
 
 def test_print_files_pad_each_document_to_even_pages(class_set):
-    """In the print files every document starts on an odd page (two students never share a sheet)."""
+    """In the print files every document starts on an odd page (no two students on a sheet)."""
     for kind in ("worksheets", "solutions"):
         merged = pypdf.PdfReader(class_set.out / "print" / f"{kind}.pdf")
         starts = [merged.get_destination_page_number(o) for o in merged.outline]
@@ -240,15 +270,15 @@ def test_force_replaces_an_earlier_run(tmp_path):
 
 def test_one_failing_document_does_not_stop_the_batch(tmp_path, monkeypatch):
     """If one sheet fails to render, the others are written and merged, and the failure reported."""
-    real = gen.render_document
+    real = documents.render_document
     bad = gen.plan(Settings(n=3, seed=8))[0][1].version
 
-    def flaky(kind, sheet, settings, skeleton=None):
+    def flaky(kind, sheet, page, paper, skeleton=None):
         if sheet.version == bad and kind == "solution":
             raise RuntimeError("boom")
-        return real(kind, sheet, settings, skeleton)
+        return real(kind, sheet, page, paper, skeleton)
 
-    monkeypatch.setattr(gen, "render_document", flaky)
+    monkeypatch.setattr(documents, "render_document", flaky)
     result = generate(Settings(n=3, seed=8), tmp_path, jobs=1)
     assert [(f.version, f.error) for f in result.failed] == [(bad, "solution: RuntimeError: boom")]
     assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
@@ -326,12 +356,13 @@ def test_cli_refuses_a_non_empty_output_folder(tmp_path):
 
 
 def test_a_failing_print_merge_is_one_line_and_keeps_the_documents(tmp_path, monkeypatch):
-    """If a print file cannot be written, the run ends in one line naming it; the students' files stay."""
+    """If a print file cannot be written, the run ends in one line naming it; the students'
+    files stay."""
 
     def broken(documents, target, forms):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(gen, "merge_for_print", broken)
+    monkeypatch.setattr(pdfio, "merge_for_print", broken)
     with pytest.raises(GenerateError, match=r"print/worksheets\.pdf not written: OSError") as e:
         generate(Settings(n=2, seed=4), tmp_path, jobs=1)
     assert "\n" not in str(e.value)

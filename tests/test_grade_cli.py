@@ -1,4 +1,4 @@
-"""`bpquiz grade` end to end: generate → fill PDFs and write CSVs → grade → statuses, scores, files."""
+"""`bpquiz grade` end to end: generate → fill PDFs, write CSVs → grade → statuses, scores, files."""
 
 from __future__ import annotations
 
@@ -6,17 +6,21 @@ import csv
 import io
 import json
 import logging
-import math
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from oracle import article, forward_backward
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 
-from bpquiz.network import STEP_IDS, STEPS
+from bpquiz.exercise.model import Exercise
+
+import students
+from oracle import article
+from students import fill
+
+STEP_IDS = Exercise().step_ids
 
 
 def bpquiz(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -26,40 +30,14 @@ def bpquiz(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def fill(pdf: Path, values: dict[str, str], target: Path) -> None:
-    writer = PdfWriter()
-    writer.append(PdfReader(pdf))
-    for page in writer.pages:
-        writer.update_page_form_field_values(page, values, auto_regenerate=False)
-    with target.open("wb") as f:
-        writer.write(f)
-
-
 def from_key(variant: dict, how: str = "round") -> dict[str, str]:
     """Answers written from the oracle's values for this variant's givens."""
-    values = forward_backward(variant["given"])
-    out = {}
-    for sid in STEP_IDS:
-        x = values[sid]
-        if how == "trunc":
-            x = math.trunc(x * 1e5) / 1e5
-        out[sid] = f"{x:.5f}"
-    return out
+    return students.from_key(variant["given"], how)
 
 
 def carried(variant: dict, how: str = "round", slip=None) -> dict[str, str]:
     """A student working from their own written answers (and maybe one mistake, `slip`)."""
-    env = dict(variant["given"])
-    out = {}
-    for step in STEPS:
-        x = step.formula.eval(env)
-        if slip and slip[0] == step.id:
-            x = slip[1](x)
-        if how == "trunc":
-            x = math.trunc(x * 1e5) / 1e5
-        out[step.id] = f"{x:.5f}"
-        env[step.id] = float(out[step.id])
-    return out
+    return students.carried(variant["given"], how, slip)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +51,10 @@ def graded(tmp_path_factory):
     v = key["variants"]
     subs = root / "submissions"
     (subs / "pdfs").mkdir(parents=True)
-    sheet = lambda k: root / "class" / "worksheets" / f"{v[k]['version']}.pdf"
+
+    def sheet(k: int) -> Path:
+        return root / "class" / "worksheets" / f"{v[k]['version']}.pdf"
+
     fill(sheet(0), from_key(v[0]), subs / "pdfs" / "exact.pdf")
     fill(sheet(1), carried(v[1], "trunc"), subs / "pdfs" / "truncated.pdf")
     fill(
@@ -124,7 +105,10 @@ def test_round_trip_statuses_and_scores(graded):
     book = gradebook(root / "graded")
     v = [x["version"] for x in key["variants"]]
     assert set(book) == set(v)
-    steps = lambda k: [book[v[k]][s] for s in STEP_IDS]
+
+    def steps(k: int) -> list[str]:
+        return [book[v[k]][s] for s in STEP_IDS]
+
     assert steps(0) == ["correct"] * 41 and book[v[0]]["score"] == "41"
     assert steps(1) == ["correct"] * 41
     one = steps(2)
@@ -143,7 +127,8 @@ def test_round_trip_statuses_and_scores(graded):
 
 
 def test_gradebook_has_the_contract_columns(graded):
-    """gradebook.csv: student_id, name, version, score, max_score, percent, then one column per step."""
+    """gradebook.csv: student_id, name, version, score, max_score, percent, then a column per
+    step."""
     root, _, _ = graded
     header = (root / "graded" / "gradebook.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == ",".join(
@@ -152,7 +137,8 @@ def test_gradebook_has_the_contract_columns(graded):
 
 
 def test_problems_are_reported_and_exit_code_is_1(graded):
-    """Unknown version and duplicate student: one line each, in problems.csv, exit 1; the rest graded."""
+    """Unknown version and duplicate student: one line each, in problems.csv, exit 1; the rest
+    graded."""
     root, _, result = graded
     assert result.returncode == 1, result.stderr
     assert "graded 6 submissions from 4 files" in result.stdout
@@ -170,7 +156,8 @@ def test_problems_are_reported_and_exit_code_is_1(graded):
 
 
 def test_grades_json_keeps_every_answer_as_written(graded):
-    """grades.json: per submission and step the text as written, parsed value, key, status, points."""
+    """grades.json: per submission and step the text as written, parsed value, key, status,
+    points."""
     root, key, _ = graded
     data = json.loads((root / "graded" / "grades.json").read_text(encoding="utf-8"))
     by_version = {s["version"]: s for s in data["submissions"]}
@@ -225,8 +212,9 @@ def test_force_regrades_with_other_settings(graded, tmp_path):
     root, key, _ = graded
     out = tmp_path / "again"
     shutil.copytree(root / "graded", out)
-    result = bpquiz("grade", root / "submissions", "--key", root / "class" / "key.json", "--out", out,
-                    "--force", "--ecf-credit", "0.5", "--no-feedback", "--no-summary", "--quiet")  # fmt: skip
+    result = bpquiz("grade", root / "submissions", "--key", root / "class" / "key.json",
+                    "--out", out, "--force", "--ecf-credit", "0.5", "--no-feedback",
+                    "--no-summary", "--quiet")  # fmt: skip
     assert result.returncode == 1 and "warning" not in result.stderr
     book = gradebook(out)
     one = book[key["variants"][2]["version"]]
@@ -298,30 +286,37 @@ def test_nothing_to_grade_is_a_usage_error(graded, tmp_path):
 
 def test_feedback_renders_without_weasyprint_warnings(graded, caplog):
     """Rendering a feedback page and the summary logs no WeasyPrint warning."""
-    from bpquiz import render
-    from bpquiz.gradebook import feedback_context, grade_class, load_key, summary_context
-    from bpquiz.grading import Policy
-    from bpquiz.submissions import read_file
+    from bpquiz.documents import render
+    from bpquiz.documents.feedback import feedback_context, summary_context
+    from bpquiz.documents.views import Page
+    from bpquiz.grade import load_key
+    from bpquiz.marking.formats import read_file
+    from bpquiz.marking.grading import Policy
+    from bpquiz.marking.match import grade_class
+    from bpquiz.marking.reports import statistics_dict
 
     root, _, _ = graded
     key = load_key(root / "class" / "key.json")
-    reading = read_file(root / "submissions" / "answers.csv")
+    reading = read_file(root / "submissions" / "answers.csv", key.exercise)
     results, problems = grade_class(key, reading.submissions, Policy())
+    stats = statistics_dict(key.exercise, results)
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
-        render.render_pdf("feedback.html.j2", feedback_context(results[1], Policy(), key.settings))
+        render.render_pdf("feedback.html.j2", feedback_context(results[1], Policy(), Page()))
         render.render_pdf(
-            "summary.html.j2", summary_context(results, problems, Policy(), key.settings)
+            "summary.html.j2",
+            summary_context(key.exercise, results, problems, Policy(), Page(), stats),
         )
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
 
 
 @pytest.mark.parametrize(
     "written, parsed, shown",
-    [("1,55040", 1.5504, "1.55040"), ("−0,0176", -0.0176, "−0.0176"), ("6.0108e-1", 0.60108, "0.60108"),
+    [("1,55040", 1.5504, "1.55040"), ("−0,0176", -0.0176, "−0.0176"),
+     ("6.0108e-1", 0.60108, "0.60108"),
      ("0.60108", 0.60108, "")],
 )  # fmt: skip
 def test_feedback_shows_how_a_messy_answer_was_read(written, parsed, shown):
-    """Feedback says how a decimal-comma or exponent answer was read, keeping the decimals written."""
-    from bpquiz.gradebook import _read_as
+    """Feedback says how a decimal-comma or exponent answer was read, keeping its decimals."""
+    from bpquiz.documents.feedback import read_as
 
-    assert _read_as(written, parsed, 5) == shown
+    assert read_as(written, parsed, 5) == shown

@@ -2,45 +2,33 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
+
+from bpquiz.constants import STATUSES
+from bpquiz.errors import PolicyError
+from bpquiz.exercise.model import Exercise
+from bpquiz.exercise.solve import formula, solve
+from bpquiz.exercise.variants import ARTICLE_EXAMPLE, draw_variant
+from bpquiz.marking.grading import Policy, grade_submission
+
 from oracle import article, forward_backward
+from students import carried as carried_from
+from students import from_key, written
 
-from bpquiz.grading import STATUSES, Policy, PolicyError, compiled, grade_submission
-from bpquiz.network import BY_ID, STEP_IDS, STEPS, solve
-from bpquiz.variants import ARTICLE_EXAMPLE, draw_variant
-
-ARTICLE = solve(ARTICLE_EXAMPLE, "ARTICLE")
-VARIANTS = [draw_variant(404, k, version=f"V{k}") for k in range(150)]
-
-
-def written(x: float, how: str = "round", decimals: int = 5) -> str:
-    if how == "trunc":
-        x = math.trunc(x * 10**decimals) / 10**decimals
-    return f"{x:.{decimals}f}"
+EX = Exercise()
+STEP_IDS, STEPS, BY_ID = EX.step_ids, EX.steps, EX.by_id
+ARTICLE = solve(EX, ARTICLE_EXAMPLE, "ARTICLE")
+VARIANTS = [draw_variant(EX, 404, k, version=f"V{k}") for k in range(150)]
 
 
 def key_answers(variant, how="round"):
     """Every step written from the key (the oracle's values), rounded or truncated."""
-    values = forward_backward(variant.given.as_dict())
-    return {sid: written(values[sid], how) for sid in STEP_IDS}
+    return from_key(dict(variant.given), how)
 
 
 def carried(variant, how="round", slip=None):
-    """A student who works step by step from their own written answers, as the article does.
-
-    `slip`: (step id, f) — that step's value goes through f (a mistake), later steps carry it.
-    """
-    env = variant.given.as_dict()
-    answers = {}
-    for step in STEPS:
-        x = step.formula.eval(env)
-        if slip and step.id == slip[0]:
-            x = slip[1](x)
-        answers[step.id] = written(x, how)
-        env[step.id] = float(answers[step.id])
-    return answers
+    """A student who works step by step from their own written answers, as the article does."""
+    return carried_from(dict(variant.given), how, slip)
 
 
 def statuses(graded):
@@ -222,7 +210,7 @@ def test_no_ecf_from_a_trivial_value(trivial):
 def test_an_honest_small_carried_value_still_earns_ecf():
     """A carried value that is tiny but follows from the student's own work is a real attempt."""
     v = VARIANTS[3]
-    dE2 = forward_backward(v.given.as_dict())["dE2_dw1"]
+    dE2 = forward_backward(dict(v.given))["dE2_dw1"]
     answers = carried(v, "round", ("dE1_dw1", lambda x: -dE2 + 3e-5))  # so dE_dw1 is about 3e-5
     got = statuses(grade_submission(v, answers))
     assert got["dE1_dw1"] == "wrong" and got["dE_dw1"] == "ecf" and got["new_w1"] == "ecf"
@@ -272,8 +260,9 @@ def test_blank_and_unreadable_score_zero_and_keep_the_text():
 def test_points_per_step_and_phase():
     """Points per step id win over points per phase, which win over the default."""
     policy = Policy(points={"hidden": 2, "E_total": 5, "new_w1": 0}, default_points=0.5)
-    assert policy.max_points("dE1_dw3") == 2 and policy.max_points("E_total") == 5
-    assert policy.max_points("new_w1") == 0 and policy.max_points("out_h1") == 0.5
+    points = policy.max_points(EX)
+    assert points["dE1_dw3"] == 2 and points["E_total"] == 5
+    assert points["new_w1"] == 0 and points["out_h1"] == 0.5
     graded = grade_submission(ARTICLE, key_answers(ARTICLE), policy)
     hidden = sum(1 for s in STEPS if s.phase == "hidden")
     assert graded.max_score == pytest.approx(2 * (hidden - 1) + 5 + 0.5 * (41 - hidden - 1))
@@ -291,21 +280,20 @@ def test_points_per_step_and_phase():
     ],
 )
 def test_bad_policy_is_refused_naming_the_setting(kwargs, message):
-    """An out-of-range setting raises PolicyError naming it."""
+    """An out-of-range setting, or points for a name the exercise lacks, raise PolicyError."""
     with pytest.raises(PolicyError, match=message):
-        Policy(**kwargs)
+        Policy(**kwargs).check(EX)
 
 
-def test_compiled_formulas_agree_with_the_tree():
-    """The compiled formula of every step equals its expression tree's value."""
+def test_compiled_step_formulas_agree_with_the_oracle():
+    """Each step's compiled formula, on the oracle's values of its inputs, gives the oracle's
+    value of the step (the grader's recomputation is the network's own arithmetic)."""
     for v in VARIANTS[:20]:
-        env = v.env()
+        env = {**v.given, **forward_backward(dict(v.given))}
         for sid in STEP_IDS:
-            names, fn = compiled(sid)
+            names, fn = formula(EX, sid)
             assert names == BY_ID[sid].inputs
-            assert fn(*(env[n] for n in names)) == pytest.approx(
-                BY_ID[sid].formula.eval(env), rel=1e-14
-            )
+            assert fn(*(env[n] for n in names)) == pytest.approx(env[sid], rel=1e-12, abs=1e-15)
 
 
 def test_overflowing_inputs_are_wrong_not_a_crash():

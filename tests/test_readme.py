@@ -31,7 +31,8 @@ def test_readme_main_command_generates_30():
 
 
 def session(command: str) -> list[str]:
-    """The output lines the README shows under `$ command`, up to the next prompt, `...` or fence."""
+    """The output lines the README shows under `$ command`, up to the next prompt, `...` or
+    fence."""
     block = README.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
     lines = []
     for line in block.splitlines():
@@ -52,7 +53,8 @@ def run(command: str, tmp_path: Path) -> list[str]:
 
 
 def test_readme_solve_session_is_real(tmp_path):
-    """The README's `bpquiz solve --example` session is what the command prints (as far as shown)."""
+    """The README's `bpquiz solve --example` session is what the command prints (as far as
+    shown)."""
     shown = session("bpquiz solve --example")
     assert len(shown) > 20
     assert run("bpquiz solve --example", tmp_path)[: len(shown)] == shown
@@ -63,4 +65,6 @@ def test_readme_bad_given_session_is_real(tmp_path):
     given = json.loads((ROOT / "tests" / "data" / "article-example.json").read_text())["given"]
     del given["w3"], given["learning_rate"]
     (tmp_path / "broken.json").write_text(json.dumps(given))
-    assert run("bpquiz solve --given broken.json", tmp_path) == session("bpquiz solve --given broken.json")
+    assert run("bpquiz solve --given broken.json", tmp_path) == session(
+        "bpquiz solve --given broken.json"
+    )

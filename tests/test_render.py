@@ -1,4 +1,4 @@
-"""render.py: templates to PDF — escaping, strictness, fields, paper, determinism, the two documents."""
+"""Templates to PDF: escaping, strictness, fields, paper, determinism, the two documents."""
 
 from __future__ import annotations
 
@@ -12,12 +12,17 @@ import jinja2
 import pypdf
 import pytest
 
-from bpquiz import render
-from bpquiz.expr import Text
-from bpquiz.generate import Settings, solution_context, worksheet_context
-from bpquiz.keyfile import Sheet
-from bpquiz.network import STEPS, solve, typeset
-from bpquiz.variants import ARTICLE_EXAMPLE, draw_variant
+from bpquiz.documents import render
+from bpquiz.documents.mathhtml import PrintMath
+from bpquiz.documents.views import Page, solution_context, worksheet_context
+from bpquiz.exercise.key import Sheet
+from bpquiz.exercise.model import Exercise
+from bpquiz.exercise.solve import solve
+from bpquiz.exercise.typeset import Text, typeset
+from bpquiz.exercise.variants import ARTICLE_EXAMPLE, draw_variant
+
+EX = Exercise()
+STEPS = EX.steps
 
 POPPLER = shutil.which("pdftotext") is not None
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="pdftotext (poppler-utils) not installed")
@@ -41,22 +46,22 @@ def pdf_text(pdf: bytes) -> str:
 
 
 def sheet(name: str = "", student_id: str = "", variant=None) -> Sheet:
-    return Sheet(variant or solve(ARTICLE_EXAMPLE, "K7F3Q9"), student_id, name)
+    return Sheet(variant or solve(EX, ARTICLE_EXAMPLE, "K7F3Q9"), student_id, name)
 
 
 @pytest.fixture(scope="module")
 def drawn() -> Sheet:
-    return Sheet(draw_variant(11, 0, version="AB3CD4"), "s042", "Zoë <b>&amp;")
+    return Sheet(draw_variant(EX, 11, 0, version="AB3CD4"), "s042", "Zoë <b>&amp;")
 
 
 @pytest.fixture(scope="module")
 def worksheet_pdf(drawn) -> bytes:
-    return render.render_pdf("worksheet.html.j2", worksheet_context(drawn, Settings()), forms=True)
+    return render.render_pdf("worksheet.html.j2", worksheet_context(drawn, Page()), forms=True)
 
 
 @pytest.fixture(scope="module")
 def solution_pdf(drawn) -> bytes:
-    return render.render_pdf("solution.html.j2", solution_context(drawn, Settings()))
+    return render.render_pdf("solution.html.j2", solution_context(drawn, Page()))
 
 
 def test_autoescape_and_strict_undefined():
@@ -76,22 +81,25 @@ def test_math_filter_keeps_typeset_markup_only():
 
 def test_print_math_has_the_same_text_as_the_plain_typesetter():
     """PrintMath shows every formula with the same symbols, numbers and operators as Text."""
-    variant = solve(ARTICLE_EXAMPLE)
+    variant = solve(EX, ARTICLE_EXAMPLE)
     subscripts = str.maketrans("₀₁₂₃₄₅₆₇₈₉ₐₑₕₗₒₜₓ⁺²", "0123456789aehlotx+2")
     for step in STEPS:
         for numeric in (False, True):
-            printed = typeset(step.formula, render.PrintMath(numeric), variant if numeric else None)
+            printed = typeset(step.formula, PrintMath(numeric), EX, variant if numeric else None)
             plain = re.sub(r"<[^>]+>", "", printed).translate(subscripts).replace("½", "1/2")
-            expected = typeset(step.formula, Text(numeric), variant if numeric else None)
+            expected = typeset(step.formula, Text(numeric), EX, variant if numeric else None)
+
             # Text writes fractions and powers inline: a/b, e^(x), x^2, and subscripts as _.
-            squeeze = lambda s: re.sub(r"[\s()/^_]", "", s)
+            def squeeze(s: str) -> str:
+                return re.sub(r"[\s()/^_]", "", s)
+
             assert squeeze(plain) == squeeze(expected), step.id
 
 
 @pytest.mark.parametrize("paper, size", [("a4", (595, 842)), ("letter", (612, 792))])
 def test_paper_sizes(paper, size, no_weasyprint_warnings):
     """--paper a4 and letter give pages of that size, and the solution fits four of them."""
-    pdf = render.render_pdf("solution.html.j2", solution_context(sheet(), Settings()), paper)
+    pdf = render.render_pdf("solution.html.j2", solution_context(sheet(), Page()), paper)
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == size
@@ -101,12 +109,12 @@ def test_paper_sizes(paper, size, no_weasyprint_warnings):
 def test_unknown_paper_is_refused():
     """A paper name other than a4/letter raises instead of silently printing A4."""
     with pytest.raises(ValueError, match="legal"):
-        render.render_pdf("solution.html.j2", solution_context(sheet(), Settings()), "legal")
+        render.render_pdf("solution.html.j2", solution_context(sheet(), Page()), "legal")
 
 
 def test_same_context_gives_identical_bytes(drawn):
     """Rendering twice gives byte-identical PDFs: no dates, no random ids."""
-    ctx = worksheet_context(drawn, Settings())
+    ctx = worksheet_context(drawn, Page())
     first = render.render_pdf("worksheet.html.j2", ctx, forms=True)
     second = render.render_pdf("worksheet.html.j2", ctx, forms=True)
     assert first == second
@@ -116,12 +124,13 @@ def test_same_context_gives_identical_bytes(drawn):
 def test_worksheet_renders_without_warnings(drawn, no_weasyprint_warnings):
     """The worksheet template renders cleanly (no WeasyPrint warnings) on both papers."""
     for paper in ("a4", "letter"):
-        pdf = render.render_pdf("worksheet.html.j2", worksheet_context(drawn, Settings()), paper, True)
+        pdf = render.render_pdf("worksheet.html.j2", worksheet_context(drawn, Page()), paper, True)
         assert len(pypdf.PdfReader(io.BytesIO(pdf)).pages) == 2, paper
 
 
 def test_worksheet_fields_are_the_step_ids_and_a_read_only_version(worksheet_pdf):
-    """Every answer box is a text field named by its step id; `version` is read-only, holds the code."""
+    """Every answer box is a text field named by its step id; `version` is read-only, holds the
+    code."""
     fields = pypdf.PdfReader(io.BytesIO(worksheet_pdf)).get_fields()
     assert set(fields) == {"version", *(s.id for s in STEPS)}
     assert all(f.get("/FT") == "/Tx" for f in fields.values())
@@ -147,7 +156,7 @@ def _numbers(text: str) -> set[str]:
 def test_worksheet_carries_no_answers(drawn, worksheet_pdf):
     """No step value (at 2 to 5 decimals) is in the worksheet's text, fields or metadata."""
     reader = pypdf.PdfReader(io.BytesIO(worksheet_pdf))
-    given = {f"{x:g}" for x in drawn.variant.given.as_dict().values()}
+    given = {f"{x:g}" for x in drawn.variant.given.values()}
     shown = _numbers(pdf_text(worksheet_pdf))
     shown |= _numbers(" ".join(str(v) for v in reader.metadata.values()))
     shown |= _numbers(" ".join(str(f.get("/V", "")) for f in reader.get_fields().values()))
@@ -177,9 +186,12 @@ def test_solution_numbers_and_results_are_real_text(drawn, solution_pdf):
 @pytest.mark.parametrize("name", NAMES)
 def test_names_print_correctly(name, no_weasyprint_warnings):
     """Names with markup characters, accents, RTL and CJK scripts come out as written, escaped."""
-    ctx = worksheet_context(sheet(name, "s1"), Settings())
+    ctx = worksheet_context(sheet(name, "s1"), Page())
     text = pdf_text(render.render_pdf("worksheet.html.j2", ctx, forms=True))
-    letters = lambda s: re.sub(r"\W", "", s)
+
+    def letters(s: str) -> str:
+        return re.sub(r"\W", "", s)
+
     assert letters(name) in letters(text)
 
 
@@ -189,7 +201,7 @@ def test_other_templates_can_extend_the_base(no_weasyprint_warnings):
     template = env.from_string(
         '{% extends "base.html.j2" %}{% import "macros.html.j2" as m %}'
         "{% block content %}{{ m.doc_header(title, 'sub', 'X2', 'version') }}"
-        "{{ m.kv_table([('a', 'b')]) }}{{ m.badge('correct') }}{% endblock %}"
+        "{{ m.badge('correct') }}{% endblock %}"
     )
     pdf = render.html_to_pdf(template.render(title="T <&>"))
     assert pypdf.PdfReader(io.BytesIO(pdf)).pages

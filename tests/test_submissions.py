@@ -1,23 +1,43 @@
-"""Reading submissions: answers CSVs, JSON files, filled worksheet PDFs, folders (bpquiz.submissions)."""
+"""Reading submissions: answers CSVs, JSON files, filled worksheet PDFs, folders."""
 
 from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from bpquiz.network import STEP_IDS
-from bpquiz.submissions import (
-    expand,
-    read_csv,
-    read_file,
-    read_json,
-    read_pdf,
-    submissions_from_fields,
-)
+from bpquiz.exercise.model import Exercise
+from bpquiz.marking import formats as submissions
+from bpquiz.marking.submissions import expand
+
+from students import fill
+
+EX = Exercise()
+STEP_IDS = EX.step_ids
+
+
+# The readers of the article's exercise.
+def read_csv(data, file):
+    return submissions.read_csv(data, file, EX)
+
+
+def read_json(data, file):
+    return submissions.read_json(data, file, EX)
+
+
+def read_pdf(data, file):
+    return submissions.read_pdf(data, file, EX)
+
+
+def read_file(path):
+    return submissions.read_file(path, EX)
+
+
+def submissions_from_fields(values, file, keywords=""):
+    return submissions.submissions_from_fields(values, file, EX, keywords)
+
 
 HEADER = "student_id,name,version," + ",".join(STEP_IDS)
 
@@ -144,17 +164,6 @@ def class_set(tmp_path_factory):
     return out
 
 
-def fill(pdf: Path | bytes, values: dict[str, str]) -> bytes:
-    reader = PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
-    writer = PdfWriter()
-    writer.append(reader)
-    for page in writer.pages:
-        writer.update_page_form_field_values(page, values, auto_regenerate=False)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
 def test_filled_worksheet_pdf_gives_its_version_and_answers(class_set):
     """A worksheet filled with pypdf reads back: version from its field, answers by step id."""
     key = json.loads((class_set / "key.json").read_text())
@@ -212,7 +221,8 @@ def test_pdfs_that_are_no_filled_worksheet_are_problems(tmp_path):
 
 
 def test_folders_are_searched_recursively_in_order(tmp_path):
-    """Folders give their CSV/JSON/PDF files sorted; others warn; hidden and excluded are skipped."""
+    """Folders give their CSV/JSON/PDF files sorted; others warn; hidden and excluded are
+    skipped."""
     (tmp_path / "b").mkdir()
     (tmp_path / "a.csv").write_bytes(csv_bytes(row("s1", "Ada", "K7F3Q9")))
     (tmp_path / "b" / "c.JSON").write_text("[]")

@@ -46,29 +46,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
+from ..constants import STATUSES
+from ..errors import PolicyError
+from ..exercise.model import PHASES, Exercise, Variant
+from ..exercise.solve import formula
 from .answers import PLAIN_NUMBER, Parsed, parse_answer
-from .expr import Add, Exp, Expr, Frac, Mul, Neg, Num, Pow, Ref, Sub
-from .model import PHASES, Variant
-from .network import BY_ID, STEP_IDS
 
 Status = Literal["correct", "ecf", "wrong", "blank", "unreadable"]
-STATUSES: tuple[Status, ...] = ("correct", "ecf", "wrong", "blank", "unreadable")
 
 CAP = 5.0  # tolerance units: an answer this far from both references is never accepted
 _EPS = 1e-6  # relative slack on a tolerance, for binary floating point (0.41 + 1e-5 ≠ 0.41001)
 
 
-class PolicyError(ValueError):
-    """A grading setting is out of range; the message names it."""
-
-
 @dataclass(frozen=True)
 class Policy:
-    """How answers are marked. The defaults are the README's: 5 decimals, ±1 unit, full ECF credit."""
+    """How answers are marked. The defaults are the README's: 5 decimals, ±1 unit, full ECF
+    credit."""
 
     decimals: int = 5
     atol: float | None = None
@@ -76,7 +73,7 @@ class Policy:
     sig_figs: int | None = None
     ecf: bool = True
     ecf_credit: float = 1.0
-    # Points per step id or per phase (forward, error, output, hidden); a step id wins over its phase.
+    # Points per step id or per phase (forward, error, …); a step id wins over its phase.
     points: Mapping[str, float] = field(default_factory=dict)
     default_points: float = 1.0
 
@@ -92,22 +89,36 @@ class Policy:
         if not 0 <= self.ecf_credit <= 1:
             raise PolicyError(f"ECF credit must be between 0 and 1, got {self.ecf_credit}")
         for name, pts in self.points.items():
-            if name not in BY_ID and name not in PHASES:
-                raise PolicyError(
-                    f"points: {name!r} is neither a step id nor a phase ({', '.join(PHASES)})"
-                )
             if not (math.isfinite(pts) and pts >= 0):
                 raise PolicyError(f"points for {name} must be a number ≥ 0, got {pts}")
         if not (math.isfinite(self.default_points) and self.default_points >= 0):
             raise PolicyError(f"points per step must be a number ≥ 0, got {self.default_points}")
         object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
-        # Looked up 41 times per submission: computed once.
-        table = {
-            sid: self.points.get(sid, self.points.get(BY_ID[sid].phase, self.default_points))
-            for sid in STEP_IDS
-        }
-        object.__setattr__(self, "_max_points", table)
         object.__setattr__(self, "_unit", 10.0**-self.decimals if self.default_tolerance else None)
+        object.__setattr__(self, "_tables", {})  # exercise -> max points per step
+
+    def check(self, exercise: Exercise) -> None:
+        """Every name of `points` is a step id or a phase of the exercise."""
+        for name in self.points:
+            if name not in exercise.by_id and name not in PHASES:
+                raise PolicyError(
+                    f"points: {name!r} is neither a step id nor a phase ({', '.join(PHASES)})"
+                )
+
+    def max_points(self, exercise: Exercise) -> Mapping[str, float]:
+        """Each asked step's points: its own setting, else its phase's, else `default_points`.
+
+        Looked up for every step of every submission: computed once per exercise.
+        """
+        table = self._tables.get(exercise)  # type: ignore[attr-defined]
+        if table is None:
+            self.check(exercise)
+            points, default = self.points, self.default_points
+            table = MappingProxyType({
+                s.id: points.get(s.id, points.get(s.phase, default)) for s in exercise.asked
+            })  # fmt: skip
+            self._tables[exercise] = table  # type: ignore[attr-defined]
+        return table
 
     @property
     def unit(self) -> float:
@@ -126,10 +137,6 @@ class Policy:
         if self.sig_figs is not None and x != 0:
             tol = max(tol, 10.0 ** (math.floor(math.log10(abs(x))) - self.sig_figs + 1))
         return tol
-
-    def max_points(self, step_id: str) -> float:
-        """A step's points: its own setting, else its phase's, else `default_points`."""
-        return self._max_points[step_id]  # type: ignore[attr-defined]
 
     def real_attempt(self, x: float, status: Status) -> bool:
         """Whether an input answer may pass ECF credit on (see "A real attempt" above)."""
@@ -207,18 +214,21 @@ class GradedSubmission:
 def grade_submission(
     variant: Variant, answers: Mapping[str, object], policy: Policy = Policy()
 ) -> GradedSubmission:
-    """Mark every step of `variant` against `answers` ({step id: text as written, or `Parsed`}).
+    """Mark every asked step of `variant` against `answers` ({step id: text as written, or
+    `Parsed`}).
 
-    Steps are marked in the article's order, so each step's inputs are marked before it.
+    Steps are marked in the article's order, so each step's inputs are marked before it. A step
+    that is not asked counts, for the steps that read it, as a given value: the key's.
     """
+    exercise = variant.exercise
     key = variant.values
     given: dict[str, float] | None = None
     marks: dict[str, Mark] = {}
-    table = policy._max_points  # type: ignore[attr-defined]
+    table = policy.max_points(exercise)
     unit = policy._unit  # type: ignore[attr-defined]  # None unless the default tolerance
     plain = PLAIN_NUMBER.fullmatch
     get = answers.get
-    for sid in STEP_IDS:
+    for sid in exercise.asked_ids:
         raw = get(sid)
         k = key[sid]
         max_points = table[sid]
@@ -243,14 +253,21 @@ def grade_submission(
             marks[sid] = Mark(sid, text, a, k, "correct", max_points, max_points)
             continue
         if given is None:
-            given = variant.given.as_dict()
-        status, recomputed = _carried(sid, a, k, given, key, marks, policy)
+            given = _known(variant)
+        status, recomputed = _carried(exercise, sid, a, k, given, key, marks, policy)
         credit = 1.0 if status == "correct" else policy.ecf_credit if status == "ecf" else 0.0
         marks[sid] = Mark(sid, text, a, k, status, credit * max_points, max_points, recomputed)
     return GradedSubmission(variant.version, tuple(marks.values()))
 
 
+def _known(variant: Variant) -> dict[str, float]:
+    """What a student is given: the given values, and the key's values of the steps not asked."""
+    asked = set(variant.exercise.asked_ids)
+    return {**variant.given, **{s: x for s, x in variant.values.items() if s not in asked}}
+
+
 def _carried(
+    exercise: Exercise,
     sid: str,
     a: float,
     k: float,
@@ -260,7 +277,7 @@ def _carried(
     policy: Policy,
 ) -> tuple[Status, float | None]:
     """For an answer not within tolerance of the key: correct-by-carrying, ecf, or wrong."""
-    names, fn = compiled(sid)
+    names, fn = formula(exercise, sid)
     own: list[float] = []
     boxes: list[tuple[int, float, float]] = []  # (argument index, low, high) of each step input
     all_correct, trivial = True, False
@@ -315,38 +332,3 @@ def _safe(fn: Callable[..., float], args: list[float]) -> float | None:
     except (ArithmeticError, ValueError):
         return None
     return y if math.isfinite(y) else None
-
-
-# --- formulas as Python functions ---------------------------------------------------------------
-# Grading recomputes a step from a student's own answers a few times per wrong step; compiled to
-# a plain lambda the formula costs well under a microsecond instead of a tree walk.
-
-
-@cache
-def compiled(step_id: str) -> tuple[tuple[str, ...], Callable[..., float]]:
-    """The step's inputs (`StepDef.inputs`) and its formula as a function of them, in that order."""
-    formula = BY_ID[step_id].formula
-    names = formula.refs()
-    args = {name: f"a{i}" for i, name in enumerate(names)}
-    try:
-        source = f"lambda {', '.join(args.values())}: {_py(formula, args)}"
-    except TypeError:  # a node this compiler does not know: walk the tree instead
-        return names, lambda *xs: formula.eval(dict(zip(names, xs)))
-    return names, eval(source, {"_exp": math.exp})
-
-
-def _py(e: Expr, args: Mapping[str, str]) -> str:
-    if isinstance(e, Num):
-        return repr(float(e.value))
-    if isinstance(e, Ref):
-        return args[e.name]
-    if isinstance(e, Neg):
-        return f"(-{_py(e.arg, args)})"
-    if isinstance(e, Exp):
-        return f"_exp({_py(e.arg, args)})"
-    if isinstance(e, Pow):
-        return f"({_py(e.base, args)} ** {int(e.power)})"
-    ops = {Add: "+", Sub: "-", Mul: "*", Frac: "/"}
-    if type(e) in ops:
-        return f"({_py(e.left, args)} {ops[type(e)]} {_py(e.right, args)})"  # type: ignore[attr-defined]
-    raise TypeError(f"cannot compile {type(e).__name__}")

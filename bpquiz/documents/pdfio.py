@@ -1,4 +1,4 @@
-"""PDF files built from other PDFs' objects: print files and stamped documents (pypdf only).
+"""PDF files built from other PDFs' objects: print files and stamped documents (pypdf).
 
 - `merge_for_print(documents, target, forms)`: many per-student PDFs as one print job;
 - `Stamper(skeleton).stamp(overlay, field_values)`: a skeleton's pages with an overlay drawn on
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -30,9 +29,17 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from . import __version__
+from .. import __version__
+from ..files import open_atomic
 
 STAMP = NameObject("/bpqStamp")  # the overlay's name in a stamped page's /XObject resources
+
+# The form fields' font: the standard Helvetica, which every PDF viewer has (nothing embedded),
+# under this resource name, and the fields' default appearance.
+FIELD_FONT = {"/Type": "/Font", "/Subtype": "/Type1", "/BaseFont": "/Helvetica",
+              "/Encoding": "/WinAnsiEncoding"}  # fmt: skip
+FIELD_FONT_NAME = "Helv"
+FIELD_APPEARANCE = f"/{FIELD_FONT_NAME} 11 Tf 0 g"
 
 
 def _ref(number: int) -> IndirectObject:
@@ -72,7 +79,9 @@ class _Writer:
         lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
         for n in range(1, size):
             offset = self.offsets.get(n)
-            lines.append(f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 65535 f \n")
+            lines.append(
+                f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 65535 f \n"
+            )
         identifier = self.digest.hexdigest()  # of everything before the xref: deterministic
         self._emit("".join(lines).encode())
         self._emit(
@@ -130,21 +139,6 @@ class _Copier:
             self.writer.object(number, obj)
 
 
-def _write_atomic_stream(target: Path, write: Callable[[IO[bytes]], Any]) -> Any:
-    tmp = target.with_name(f".{target.name}.tmp")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(tmp, "wb") as f:
-            result = write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return result
-
-
 # --- print files ----------------------------------------------------------------------------------
 
 
@@ -156,7 +150,8 @@ def merge_for_print(documents: Sequence[tuple[str, str, Path]], target: Path, fo
     of `out_h1` do not collide; without, annotations are left out. Streams: one input document
     is in memory at a time, its objects are written out as they are read (memory flat in n).
     """
-    return _write_atomic_stream(target, lambda f: _PrintFile(f, forms).write(documents))
+    with open_atomic(target) as f:
+        return _PrintFile(f, forms).write(documents)
 
 
 class _PrintFile(_Writer):
@@ -245,7 +240,9 @@ class _PrintFile(_Writer):
             if k + 1 < len(items):
                 item[name("/Next")] = _ref(items[k + 1])
             self.object(number, item)
-        outlines = DictionaryObject({name("/Type"): name("/Outlines"), name("/Count"): NumberObject(len(items))})
+        outlines = DictionaryObject(
+            {name("/Type"): name("/Outlines"), name("/Count"): NumberObject(len(items))}
+        )
         if items:
             outlines[name("/First")], outlines[name("/Last")] = _ref(items[0]), _ref(items[-1])
         self.object(self.OUTLINES, outlines)
@@ -255,16 +252,15 @@ class _PrintFile(_Writer):
             name("/Outlines"): _ref(self.OUTLINES),
         })  # fmt: skip
         if self.forms and self.fields:
-            self.object(self.FONT, DictionaryObject({
-                name("/Type"): name("/Font"), name("/Subtype"): name("/Type1"),
-                name("/BaseFont"): name("/Helvetica"), name("/Encoding"): name("/WinAnsiEncoding"),
-            }))  # fmt: skip
+            self.object(
+                self.FONT, DictionaryObject({name(k): name(v) for k, v in FIELD_FONT.items()})
+            )
             self.object(self.ACROFORM, DictionaryObject({
                 name("/Fields"): ArrayObject(_ref(f) for f in self.fields),
                 name("/NeedAppearances"): BooleanObject(True),
-                name("/DA"): TextStringObject("/Helv 11 Tf 0 g"),
+                name("/DA"): TextStringObject(FIELD_APPEARANCE),
                 name("/DR"): DictionaryObject({
-                    name("/Font"): DictionaryObject({name("/Helv"): _ref(self.FONT)}),
+                    name("/Font"): DictionaryObject({name(f"/{FIELD_FONT_NAME}"): _ref(self.FONT)}),
                 }),
             }))  # fmt: skip
             catalog[name("/AcroForm")] = _ref(self.ACROFORM)
@@ -329,13 +325,19 @@ class Stamper:
             clone = base.copy(page, ("/Parent", "/Contents", "/Resources"))
             resources = base.copy(page["/Resources"])  # a page's own copy, even if shared
             xobjects = page["/Resources"].get("/XObject")
-            xobjects = base.copy(xobjects.get_object()) if xobjects is not None else DictionaryObject()
+            xobjects = (
+                base.copy(xobjects.get_object()) if xobjects is not None else DictionaryObject()
+            )
             xobjects[STAMP] = _ref(form_number)
             resources[name("/XObject")] = xobjects
             clone[name("/Resources")] = resources
             # The skeleton's drawing in its own graphics state, then the overlay over it.
             original = page.raw_get("/Contents")
-            parts = original.get_object() if isinstance(original.get_object(), ArrayObject) else [original]
+            parts = (
+                original.get_object()
+                if isinstance(original.get_object(), ArrayObject)
+                else [original]
+            )
             wrapped = []
             for data in (b"q\n", b"\nQ\nq /bpqStamp Do Q\n"):
                 stream = StreamObject()

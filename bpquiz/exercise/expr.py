@@ -1,20 +1,27 @@
 """A tiny expression tree: one formula gives the value, the LaTeX, the plain text and the HTML.
 
-Every step of the exercise is written once, as an `Expr` over named quantities (`Ref`). Evaluating it
-computes the answer key; printing it with the quantities shown as symbols gives the symbolic formula;
-printing it with the quantities shown as numbers gives the "numbers substituted" line of the worked
-solution. Because all three come from the same tree they cannot disagree (R/exams' lesson).
+Every step of the exercise is written once, as an `Expr` over named quantities (`Ref`). Compiling
+it gives the function that computes the answer key; printing it with the quantities shown as
+symbols gives the symbolic formula; printing it with the quantities shown as numbers gives the
+"numbers substituted" line of the worked solution. Because all of them come from the same tree
+they cannot disagree (R/exams' lesson).
 
 Operators build trees micrograd-style (`a * b + c`). Display-only nodes (`Var`, `Partial`) name
 things such as ``out_{h1}`` or ``∂E_total`` and have no value.
+
+There is one way to evaluate a tree: `compile_function` turns formulas into Python source and
+that into a function, run with a *library* of elementary functions — `MATH` (floats: solving a
+variant, grading) or `numpy_library()` (columns of every variant of a key at once). Both do the
+same arithmetic in the same order, so a float run gives the same bits as the tree's meaning.
 """
 
 from __future__ import annotations
 
-import html
+import copy
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from functools import cached_property
 
 # Binding strength, for parentheses: a child is wrapped when it binds looser than its slot needs.
 SUM, PRODUCT, UNARY, ATOM = 1, 2, 3, 4
@@ -64,11 +71,16 @@ class Expr:
     def children(self) -> tuple[Expr, ...]:
         return ()
 
-    def eval(self, env: Mapping[str, float]) -> float:
+    def py(self, names: Mapping[str, str]) -> str:
+        """Python source computing this formula; `names` maps each Ref to a variable."""
         raise TypeError(f"{type(self).__name__} is display-only and has no value")
 
     def show(self, ts: Typesetter, atom: Callable[[str], str]) -> str:
         raise NotImplementedError
+
+    def replace_children(self, kids: Sequence[Expr]) -> Expr:
+        """The same node over other children (for `expand`)."""
+        return self
 
 
 def lift(x: Expr | float) -> Expr:
@@ -79,8 +91,8 @@ def lift(x: Expr | float) -> Expr:
 class Num(Expr):
     value: float
 
-    def eval(self, env):
-        return self.value
+    def py(self, names):
+        return repr(float(self.value))
 
     def show(self, ts, atom):
         return ts.number(self.value)
@@ -95,8 +107,8 @@ class Ref(Expr):
     def refs(self):
         return (self.name,)
 
-    def eval(self, env):
-        return env[self.name]
+    def py(self, names):
+        return names[self.name]
 
     def show(self, ts, atom):
         return atom(self.name)
@@ -129,9 +141,16 @@ class Partial(Expr):
 class Binary(Expr):
     left: Expr
     right: Expr
+    op = ""  # the Python operator
 
     def children(self):
         return (self.left, self.right)
+
+    def replace_children(self, kids):
+        return type(self)(*kids)
+
+    def py(self, names):
+        return f"({self.left.py(names)} {self.op} {self.right.py(names)})"
 
     def operands(self, ts, atom, right_prec):
         # Only a right operand needs parentheses for being negative: "a + (−b)", but "−a × b".
@@ -142,20 +161,14 @@ class Binary(Expr):
 
 
 class Add(Binary):
-    prec = SUM
-
-    def eval(self, env):
-        return self.left.eval(env) + self.right.eval(env)
+    prec, op = SUM, "+"
 
     def show(self, ts, atom):
         return ts.join("+", *self.operands(ts, atom, SUM))
 
 
 class Sub(Binary):
-    prec = SUM
-
-    def eval(self, env):
-        return self.left.eval(env) - self.right.eval(env)
+    prec, op = SUM, "-"
 
     def show(self, ts, atom):
         # a − (b + c): the right side of a minus needs parentheses around a sum.
@@ -163,20 +176,14 @@ class Sub(Binary):
 
 
 class Mul(Binary):
-    prec = PRODUCT
-
-    def eval(self, env):
-        return self.left.eval(env) * self.right.eval(env)
+    prec, op = PRODUCT, "*"
 
     def show(self, ts, atom):
         return ts.join("*", *self.operands(ts, atom, UNARY))
 
 
 class Frac(Binary):
-    prec = ATOM  # a fraction bar groups by itself
-
-    def eval(self, env):
-        return self.left.eval(env) / self.right.eval(env)
+    prec, op = ATOM, "/"  # a fraction bar groups by itself
 
     def show(self, ts, atom):
         return ts.frac(self.left.show(ts, atom), self.right.show(ts, atom))
@@ -190,8 +197,11 @@ class Neg(Expr):
     def children(self):
         return (self.arg,)
 
-    def eval(self, env):
-        return -self.arg.eval(env)
+    def replace_children(self, kids):
+        return Neg(kids[0])
+
+    def py(self, names):
+        return f"(-{self.arg.py(names)})"
 
     def show(self, ts, atom):
         return ts.minus + wrap(self.arg, ATOM, ts, atom)
@@ -206,35 +216,40 @@ class Pow(Expr):
     def children(self):
         return (self.base,)
 
-    def eval(self, env):
-        return self.base.eval(env) ** self.power
+    def replace_children(self, kids):
+        return Pow(kids[0], self.power)
+
+    def py(self, names):
+        return f"({self.base.py(names)} ** {int(self.power)})"
 
     def show(self, ts, atom):
         return ts.sup(wrap(self.base, ATOM, ts, atom), str(self.power))
 
 
 @dataclass(frozen=True, eq=False)
-class Exp(Expr):
+class Call(Expr):
+    """An elementary function of one argument: `fn` names it in the evaluation library.
+
+    `exp` shows as a power of e; the others as a named function, e.g. tanh(sum_h1).
+    """
+
+    fn: str
     arg: Expr
     prec = UNARY
 
     def children(self):
         return (self.arg,)
 
-    def eval(self, env):
-        x = self.arg.eval(env)
-        # Floats (a variant) through math.exp; numpy columns (every variant of a key at once,
-        # keyfile._recompute) through their own exp.
-        return math.exp(x) if isinstance(x, (int, float)) else _np().exp(x)
+    def replace_children(self, kids):
+        return Call(self.fn, kids[0])
+
+    def py(self, names):
+        return f"_{self.fn}({self.arg.py(names)})"
 
     def show(self, ts, atom):
-        return ts.sup(ts.var("e", ""), self.arg.show(ts, atom))
-
-
-def _np():
-    import numpy  # only for evaluating on arrays; the expression tree itself needs no numpy
-
-    return numpy
+        if self.fn == "exp":
+            return ts.sup(ts.var("e", ""), self.arg.show(ts, atom))
+        return ts.call(self.fn, self.arg.show(ts, atom))
 
 
 def wrap(
@@ -249,19 +264,71 @@ def wrap(
 
 
 def exp(x: Expr) -> Expr:
-    return Exp(x)
-
-
-def sigmoid(x: Expr) -> Expr:
-    return 1 / (1 + exp(-x))
-
-
-def sigmoid_prime(out: Expr) -> Expr:
-    """σ'(x) written, as the article does, through the unit's output: out·(1 − out)."""
-    return out * (1 - out)
+    return Call("exp", x)
 
 
 HALF = Frac(Num(1), Num(2))
+
+
+def expand(e: Expr, formulas: Mapping[str, Expr]) -> Expr:
+    """`e` with each Ref to a name in `formulas` replaced by that formula (one level)."""
+    if isinstance(e, Ref):
+        return formulas.get(e.name, e)
+    kids = e.children()
+    if not kids:
+        return e
+    return e.replace_children([expand(k, formulas) for k in kids])
+
+
+# --- evaluation: formulas compiled to Python, run with a library ---------------------------------
+
+MATH: Mapping[str, Callable[..., float]] = {
+    "_exp": math.exp,
+    "_log": math.log,
+    "_tanh": math.tanh,
+}
+
+
+def numpy_library() -> Mapping[str, Callable[..., object]]:
+    """The same functions over numpy columns (numpy is imported only when a key is checked)."""
+    import numpy as np
+
+    return {"_exp": np.exp, "_log": np.log, "_tanh": np.tanh}
+
+
+def compile_function(
+    inputs: Sequence[str],
+    outputs: Sequence[tuple[str, Expr]],
+    library: Mapping[str, Callable[..., object]] = MATH,
+) -> Callable[..., tuple]:
+    """A function of `inputs` that computes each (name, formula) of `outputs` in order, each
+    formula reading the inputs and the outputs before it, and returns the outputs' values."""
+    names = {name: f"v{k}" for k, name in enumerate(inputs)}
+    lines = [f"def compiled({', '.join(names.values())}):"]
+    for name, formula in outputs:
+        variable = f"v{len(names)}"
+        lines.append(f"    {variable} = {formula.py(names)}")
+        names[name] = variable
+    returned = [names[name] for name, _ in outputs]
+    lines.append(f"    return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
+    namespace = dict(library)
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built from our own formula trees
+    return namespace["compiled"]
+
+
+def compile_formula(
+    formula: Expr, library: Mapping[str, Callable[..., object]] = MATH
+) -> tuple[tuple[str, ...], Callable[..., float]]:
+    """The formula's inputs (`refs()`) and the formula as a function of them, in that order.
+
+    One expression and no tuple: grading runs this a few times per wrong answer.
+    """
+    inputs = formula.refs()
+    names = {name: f"v{k}" for k, name in enumerate(inputs)}
+    source = f"def compiled({', '.join(names.values())}):\n    return {formula.py(names)}"
+    namespace = dict(library)
+    exec(source, namespace)  # noqa: S102 - source built from our own formula trees
+    return inputs, namespace["compiled"]
 
 
 # --- typesetters --------------------------------------------------------------------------------
@@ -274,6 +341,23 @@ class Typesetter:
 
     def __init__(self, numeric: bool = False):
         self.numeric = numeric  # numbers substituted: "×" between factors instead of "·"
+
+    # The same typesetter for symbols and for numbers substituted (each other's twin, made once).
+    @cached_property
+    def symbolic(self) -> Typesetter:
+        return self._twin() if self.numeric else self
+
+    @cached_property
+    def numbers(self) -> Typesetter:
+        return self if self.numeric else self._twin()
+
+    def _twin(self) -> Typesetter:
+        twin = copy.copy(self)
+        twin.__dict__.pop("symbolic", None)
+        twin.__dict__.pop("numbers", None)
+        twin.numeric = not self.numeric
+        twin.__dict__["numbers" if self.numeric else "symbolic"] = self
+        return twin
 
     def sign(self, op: str) -> str:
         return {"+": "+", "-": self.minus, "*": self.times if self.numeric else self.cdot}[op]
@@ -288,6 +372,9 @@ class Typesetter:
 
     def partial(self, of: str) -> str:
         raise NotImplementedError
+
+    def call(self, fn: str, arg: str) -> str:
+        return f"{fn}{self.paren(arg)}"
 
     def join(self, op: str, left: str, right: str) -> str:
         return f"{left} {self.sign(op)} {right}"
@@ -306,84 +393,3 @@ def fixed(x: float, decimals: int) -> str:
     """`x` with exactly `decimals` decimals, never "-0.000"."""
     text = f"{x:.{decimals}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
-
-
-class LaTeX(Typesetter):
-    times, cdot = r"\times", r"\cdot"
-
-    def var(self, base, sub):
-        if base == "eta":
-            return r"\eta"
-        body = base if len(base) == 1 else rf"\mathit{{{base}}}"
-        return f"{body}_{{{sub}}}" if sub else body
-
-    def partial(self, of):
-        return rf"\partial {of}"
-
-    def frac(self, num, den):
-        return rf"\frac{{{num}}}{{{den}}}"
-
-    def sup(self, base, power):
-        return f"{base}^{{{power}}}"
-
-    def paren(self, inner):
-        return rf"\left({inner}\right)"
-
-
-class Text(Typesetter):
-    """Plain Unicode for terminals: out_h1 = 1/(1 + e^(−sum_h1))."""
-
-    minus = "−"
-
-    def var(self, base, sub):
-        # Digit subscripts join as in the contract's names (w5, target1); others keep "_" (out_h1).
-        joiner = "" if sub.isdigit() else "_"
-        return {"eta": "η"}.get(base, base) + (f"{joiner}{sub}" if sub else "")
-
-    def partial(self, of):
-        return f"∂{of}"
-
-    def frac(self, num, den):
-        simple = lambda s: all(c not in s for c in " +−·×")  # noqa: E731
-        return f"{num if simple(num) else '(' + num + ')'}/{den if simple(den) else '(' + den + ')'}"
-
-    def sup(self, base, power):
-        return f"{base}^{power}" if len(power) == 1 else f"{base}^({power})"
-
-
-class HTML(Typesetter):
-    """Real-text math for WeasyPrint: fractions are stacked spans styled by the `math` CSS.
-
-    Text rather than SVG glyphs keeps every number searchable and copyable, and costs nothing to
-    draw (an SVG formula from a typesetter costs WeasyPrint ~55 ms per occurrence to paint).
-    """
-
-    minus = "−"
-
-    def number(self, x, decimals=None):
-        # The sign stays outside the span so that `wrap` sees a leading minus.
-        text = super().number(x, decimals)
-        sign, digits = (self.minus, text[1:]) if text.startswith(self.minus) else ("", text)
-        return f'{sign}<span class="mn">{digits}</span>'
-
-    def var(self, base, sub):
-        name = {"eta": "η"}.get(base, html.escape(base))
-        return f'<i class="mi">{name}</i>' + (f"<sub>{html.escape(sub)}</sub>" if sub else "")
-
-    def partial(self, of):
-        return f'<span class="mo">∂</span>{of}'
-
-    def join(self, op, left, right):
-        return f'{left}<span class="mo bin">{self.sign(op)}</span>{right}'
-
-    def frac(self, num, den):
-        return (
-            f'<span class="frac"><span class="num">{num}</span>'
-            f'<span class="den">{den}</span></span>'
-        )
-
-    def sup(self, base, power):
-        return f"{base}<sup>{power}</sup>"
-
-    def paren(self, inner):
-        return f'<span class="mo">(</span>{inner}<span class="mo">)</span>'

@@ -36,7 +36,8 @@ Status = Literal["ok", "blank", "unreadable"]
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """`status` "ok" with a finite `value`, or "blank"/"unreadable" with `value` None; `text` as written."""
+    """`status` "ok" with a finite `value`, or "blank"/"unreadable" with `value` None; `text`
+    as written."""
 
     status: Status
     value: float | None

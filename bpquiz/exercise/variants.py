@@ -11,38 +11,35 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import cache
+from types import MappingProxyType
 
 import numpy as np
 
-from .model import GIVEN_NAMES, Given, Variant
-from .network import solve
+from ..errors import DrawError
+from .model import Exercise, Variant
+from .solve import solve
 
 # The worked example of the article (backprop-article.txt), η = 0.6.
-ARTICLE_EXAMPLE = Given(
-    i1=0.1, i2=0.5, w1=0.1, w2=0.2, w3=0.3, w4=0.4, w5=0.5, w6=0.6, w7=0.7, w8=0.8,
-    b1=0.25, b2=0.35, target1=0.05, target2=0.95, learning_rate=0.6,
-)  # fmt: skip
+ARTICLE_EXAMPLE: Mapping[str, float] = MappingProxyType({
+    "i1": 0.1, "i2": 0.5, "w1": 0.1, "w2": 0.2, "w3": 0.3, "w4": 0.4, "w5": 0.5, "w6": 0.6,
+    "w7": 0.7, "w8": 0.8, "b1": 0.25, "b2": 0.35, "target1": 0.05, "target2": 0.95,
+    "learning_rate": 0.6,
+})  # fmt: skip
 
 LEARNING_RATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-
-# Ranges in hundredths (inclusive), as in the article: positive, two decimals.
-RANGES = {
-    **{name: (5, 95) for name in ("i1", "i2")},
-    **{f"w{k}": (5, 95) for k in range(1, 9)},
-    **{name: (5, 95) for name in ("b1", "b2")},
-    **{name: (1, 99) for name in ("target1", "target2")},
-}
-_DRAWN = tuple(RANGES)  # every given name but the learning rate
-_LOW = np.array([RANGES[n][0] for n in _DRAWN])
-_HIGH = np.array([RANGES[n][1] + 1 for n in _DRAWN])
-
-OUTPUTS = ("out_h1", "out_h2", "out_o1", "out_o2")
-MAX_DRAWS = 10_000  # far beyond need: about 1 draw in 3 is accepted
+MAX_DRAWS = 10_000  # far beyond need: about 1 draw in 2 is accepted
 
 
-class DrawError(RuntimeError):
-    """No acceptable variant within MAX_DRAWS (e.g. a learning rate that makes every draw bad)."""
+@cache
+def _ranges(exercise: Exercise) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """The drawn names (every given but the learning rate) and their ranges in hundredths,
+    inclusive low and exclusive high: 0.05 … 0.95, targets 0.01 … 0.99, as in the article."""
+    names = exercise.given_names[:-1]
+    low = [1 if n in exercise.targets else 5 for n in names]
+    high = [100 if n in exercise.targets else 96 for n in names]
+    return names, np.array(low), np.array(high)
 
 
 def problems(variant: Variant, decimals: int = 5) -> list[str]:
@@ -54,41 +51,54 @@ def problems(variant: Variant, decimals: int = 5) -> list[str]:
     - each target is at least 0.05 away from its output;
     - no two weights are equal (each weight's answer must be told apart).
     """
+    ex = variant.exercise
+    v, g = variant.values, variant.given
     found = []
-    v = variant.values
-    for name in OUTPUTS:
-        if not 0.05 < v[name] < 0.95:
-            found.append(f"{name} = {v[name]:.5f} is outside (0.05, 0.95)")
+    for units, act in ((ex.hidden_units, ex.hidden), (ex.output_units, ex.output)):
+        if act != "sigmoid":
+            continue
+        for unit in units:
+            x = v[f"out_{unit}"]
+            if not 0.05 < x < 0.95:
+                found.append(f"out_{unit} = {x:.5f} is outside (0.05, 0.95)")
     smallest = 10.0 ** (1 - decimals)
-    for step in variant.steps:
-        if abs(step.value) < smallest:
-            found.append(f"{step.id} = {step.value:.2e} has under 2 significant digits")
-    g = variant.given
-    for target, out in (("target1", "out_o1"), ("target2", "out_o2")):
-        if abs(getattr(g, target) - v[out]) < 0.05:
-            found.append(f"{target} is within 0.05 of {out}")
-    weights = [getattr(g, f"w{k}") for k in range(1, 9)]
+    for sid in ex.asked_ids:
+        if abs(v[sid]) < smallest:
+            found.append(f"{sid} = {v[sid]:.2e} has under 2 significant digits")
+    for target, unit in zip(ex.targets, ex.output_units):
+        if abs(g[target] - v[f"out_{unit}"]) < 0.05:
+            found.append(f"{target} is within 0.05 of out_{unit}")
+    weights = [g[w] for w in ex.weights]
     if len(set(weights)) < len(weights):
         found.append("two weights are equal")
     return found
 
 
-def draws(seed: int, index: int, learning_rate: float | None = None) -> Iterator[Given]:
+def draws(
+    exercise: Exercise, seed: int, index: int, learning_rate: float | None = None
+) -> Iterator[dict[str, float]]:
     """The endless stream of candidate givens for variant `index` of run `seed`."""
+    names, low, high = _ranges(exercise)
     rng = np.random.default_rng([seed, index])
     while True:
-        hundredths = rng.integers(_LOW, _HIGH)
+        hundredths = rng.integers(low, high)
         rate = learning_rate if learning_rate is not None else LEARNING_RATES[rng.integers(10)]
-        values = {name: int(h) / 100 for name, h in zip(_DRAWN, hundredths)}
-        yield Given(**values, learning_rate=rate)
+        values = {name: int(h) / 100 for name, h in zip(names, hundredths)}
+        values["learning_rate"] = rate
+        yield values
 
 
 def draw_variant(
-    seed: int, index: int, decimals: int = 5, learning_rate: float | None = None, version: str = ""
+    exercise: Exercise,
+    seed: int,
+    index: int,
+    decimals: int = 5,
+    learning_rate: float | None = None,
+    version: str = "",
 ) -> Variant:
     """The first well-conditioned variant in the stream of (seed, index)."""
-    for _, given in zip(range(MAX_DRAWS), draws(seed, index, learning_rate)):
-        variant = solve(given, version)
+    for _, given in zip(range(MAX_DRAWS), draws(exercise, seed, index, learning_rate)):
+        variant = solve(exercise, given, version)
         if not problems(variant, decimals):
             return variant
     raise DrawError(
@@ -136,6 +146,3 @@ def version_codes(secret: str, n: int) -> list[str]:
         codes.append(code)
         taken.add(code)
     return codes
-
-
-assert set(RANGES) | {"learning_rate"} == set(GIVEN_NAMES)

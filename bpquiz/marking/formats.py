@@ -1,10 +1,8 @@
-"""Reading what students hand back: answers CSVs, JSON files and filled worksheet PDFs.
+"""The formats students hand back: answers CSV, JSON, filled worksheet PDFs (contract.md).
 
 Every reader turns a file into `Submission`s ({step id: text as written} plus who and which
 version) and `Problem`s; nothing here grades. A bad file or row becomes one `Problem` naming the
 file, the row and what was expected, and reading carries on with the rest.
-
-Formats (contract.md):
 
 - **CSV**: a header `student_id,name,version,<step ids>`, one submission per row. Header names are
   matched ignoring case and spaces (`Student ID` = `student_id`). Extra columns are ignored with a
@@ -12,14 +10,12 @@ Formats (contract.md):
   or Windows-1252; `,`, `;` (European Excel) or tab as the separator, read from the header line.
 - **JSON**: a list of submissions, an object `{"submissions": [...]}`, or one submission. A
   submission is `{"student_id": ..., "name": ..., "version": ..., "answers": {step id: answer}}`,
-  or flat like a CSV row (`{"student_id": ..., "version": ..., "out_h1": "0.60108", ...}`). An
+  or flat like a CSV row (`{"student_id": ..., "version": ..., "<step id>": "0.60108", ...}`). An
   answer is a string as written, a number, or null (blank).
 - **PDF**: a filled worksheet. Each answer is the text form field named by its step id; the version
   is the read-only field `version`, or `bpquiz-version:CODE` in the document's keywords. In a
   merged print file the fields are `<version>.<step id>`: every version in it is a submission.
   Optional `student_id` and `name` fields are read when present.
-- **Folders** are searched recursively, in sorted order, for *.csv, *.json and *.pdf; other files
-  are skipped with a warning, hidden files and the `exclude`d folders (the grading output) silently.
 """
 
 from __future__ import annotations
@@ -29,116 +25,23 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .network import STEP_IDS
+from ..exercise.model import Exercise
+from .submissions import IDENTITY, Problem, Reading, Submission, canonical, normalize_version
 
-IDENTITY = ("student_id", "name", "version")
-SUFFIXES = (".csv", ".json", ".pdf")
-_CANONICAL = {name.lower(): name for name in (*IDENTITY, *STEP_IDS)}
-assert len(_CANONICAL) == len(IDENTITY) + len(STEP_IDS), "step ids must differ beyond case"
 _KEYWORD = re.compile(r"bpquiz-version:\s*([A-Za-z0-9_-]+)")
 
 
-@dataclass(frozen=True)
-class Submission:
-    """One student's answers as written, and where they came from (`where`: file, or file:row)."""
-
-    source: str
-    row: int | None
-    version: str
-    student_id: str = ""
-    name: str = ""
-    answers: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def where(self) -> str:
-        return f"{self.source}:{self.row}" if self.row is not None else self.source
+def read_files(files: list[Path], exercise: Exercise) -> list[Reading]:
+    """Each file's submissions (a worker's job: this module imports no more than it needs)."""
+    return [read_file(f, exercise) for f in files]
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Something that kept a file, a row or a submission from being graded as it is.
-
-    `kind`: unreadable-file, bad-row, unknown-version, duplicate, mismatch.
-    """
-
-    file: str
-    row: int | None
-    kind: str
-    message: str
-
-    def line(self) -> str:
-        where = f"{self.file}:{self.row}" if self.row is not None else self.file
-        return f"{where}: {self.message}"
-
-
-@dataclass
-class Reading:
-    """What reading the inputs gave: submissions, problems, and warnings (which grade anyway)."""
-
-    submissions: list[Submission] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def extend(self, other: Reading) -> None:
-        self.submissions += other.submissions
-        self.problems += other.problems
-        self.warnings += other.warnings
-
-
-def canonical(name: str) -> str | None:
-    """A header or key name as one of contract.md's names, or None ("Student ID" -> student_id)."""
-    key = re.sub(r"[\s-]+", "_", name.strip().lstrip("\ufeff")).lower()
-    return _CANONICAL.get(key)
-
-
-def normalize_version(code: str) -> str:
-    """A version code as typed: spaces dropped, upper case (codes use no lower-case letters)."""
-    return re.sub(r"\s+", "", code).upper()
-
-
-# --- finding files -----------------------------------------------------------------------------
-
-
-def expand(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], Reading]:
-    """The files to read: each given file, and the CSV/JSON/PDF files under each given folder."""
-    skip = [p.resolve() for p in exclude]
-    files: list[Path] = []
-    seen: set[Path] = set()
-    reading = Reading()
-
-    def add(p: Path) -> None:
-        resolved = p.resolve()
-        if resolved not in seen:
-            seen.add(resolved)
-            files.append(p)
-
-    for path in paths:
-        if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                rel = p.relative_to(path).parts
-                if any(part.startswith(".") for part in rel) or not p.is_file():
-                    continue
-                if any(p.resolve().is_relative_to(s) for s in skip):
-                    continue
-                if p.suffix.lower() in SUFFIXES:
-                    add(p)
-                else:
-                    reading.warnings.append(f"{p}: skipped (not a .csv, .json or .pdf file)")
-        elif path.is_file():
-            add(path)
-        else:
-            reading.problems.append(
-                Problem(str(path), None, "unreadable-file", "no such file or folder")
-            )
-    return files, reading
-
-
-def read_file(path: Path) -> Reading:
+def read_file(path: Path, exercise: Exercise) -> Reading:
     """Every submission in one file; never raises for a bad file (it becomes a Problem)."""
     name = str(path)
     try:
@@ -147,11 +50,11 @@ def read_file(path: Path) -> Reading:
         return _fail(name, f"cannot read ({e.strerror or e})")
     suffix = path.suffix.lower()
     if suffix == ".pdf" or data[:5] == b"%PDF-":
-        return read_pdf(data, name)
+        return read_pdf(data, name, exercise)
     if suffix == ".json":
-        return read_json(data, name)
+        return read_json(data, name, exercise)
     if suffix == ".csv":
-        return read_csv(data, name)
+        return read_csv(data, name, exercise)
     return _fail(name, "not a CSV, JSON or PDF file (expected .csv, .json or .pdf)")
 
 
@@ -169,7 +72,7 @@ def _decode(data: bytes) -> tuple[str, str | None]:
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def read_csv(data: bytes, file: str) -> Reading:
+def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
     text, note = _decode(data)
     reading = Reading()
     if note:
@@ -186,7 +89,7 @@ def read_csv(data: bytes, file: str) -> Reading:
     columns: dict[str, int] = {}
     extra: list[str] = []
     for i, raw in enumerate(header):
-        name = canonical(raw)
+        name = canonical(raw, exercise)
         if name is None:
             if raw.strip():
                 extra.append(raw.strip())
@@ -203,13 +106,13 @@ def read_csv(data: bytes, file: str) -> Reading:
     if extra:
         shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
         reading.warnings.append(f"{file}: ignored column(s) that are no step id: {shown}")
-    missing = [s for s in STEP_IDS if s not in columns]
+    missing = [s for s in exercise.asked_ids if s not in columns]
     if missing:
         shown = ", ".join(missing[:5]) + (
             f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         )
         reading.warnings.append(f"{file}: no column for {shown}; counted as blank")
-    steps = [(s, columns[s]) for s in STEP_IDS if s in columns]
+    steps = [(s, columns[s]) for s in exercise.asked_ids if s in columns]
     v_col, id_col, name_col = columns["version"], columns.get("student_id"), columns.get("name")
     width = len(header)
     try:
@@ -250,7 +153,7 @@ def read_csv(data: bytes, file: str) -> Reading:
 # --- JSON --------------------------------------------------------------------------------------
 
 
-def read_json(data: bytes, file: str) -> Reading:
+def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
     text, note = _decode(data)
     try:
         doc = json.loads(text)
@@ -269,10 +172,12 @@ def read_json(data: bytes, file: str) -> Reading:
                 Problem(file, n, "bad-row", "expected an object with version and answers")
             )
             continue
-        ident = {canonical(k): v for k, v in item.items() if canonical(k) in IDENTITY}
+        ident = {
+            canonical(k, exercise): v for k, v in item.items() if canonical(k, exercise) in IDENTITY
+        }
         answers_in = item.get("answers")
         if answers_in is None:
-            answers_in = {k: v for k, v in item.items() if canonical(k) not in IDENTITY}
+            answers_in = {k: v for k, v in item.items() if canonical(k, exercise) not in IDENTITY}
         if not isinstance(answers_in, dict):
             reading.problems.append(
                 Problem(file, n, "bad-row", '"answers" must be an object {step id: answer}')
@@ -280,8 +185,8 @@ def read_json(data: bytes, file: str) -> Reading:
             continue
         answers: dict[str, Any] = {}
         for k, v in answers_in.items():
-            name = canonical(str(k))
-            if name in STEP_IDS:
+            name = canonical(str(k), exercise)
+            if name is not None and name not in IDENTITY:
                 answers[name] = (
                     v if v is None or isinstance(v, (str, int, float)) else json.dumps(v)
                 )
@@ -316,26 +221,42 @@ def _text(x: Any) -> str:
 # --- PDF ---------------------------------------------------------------------------------------
 
 
-def read_pdf(data: bytes, file: str) -> Reading:
+def read_pdf(data: bytes, file: str, exercise: Exercise) -> Reading:
     """The submissions of one filled worksheet PDF (several, for a merged print file)."""
     from pypdf import PdfReader  # imported here: CSV-only grading does not pay for it
 
-    # pypdf logs what it repairs ("EOF marker not found"); what it cannot read is our Problem.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            return _fail(file, "the PDF is encrypted; save it without a password and grade again")
-        fields = reader.get_fields() or {}
-        keywords = (reader.metadata or {}).get("/Keywords", "")
+        with _quiet("pypdf"):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                return _fail(
+                    file, "the PDF is encrypted; save it without a password and grade again"
+                )
+            fields = reader.get_fields() or {}
+            keywords = (reader.metadata or {}).get("/Keywords", "")
     except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on damaged files; one bad file must not stop grading
         return _fail(file, f"not a readable PDF ({type(e).__name__}: {e})")
     return submissions_from_fields(
-        {name: f.get("/V") for name, f in fields.items()}, file, str(keywords or "")
+        {name: f.get("/V") for name, f in fields.items()}, file, exercise, str(keywords or "")
     )
 
 
-def submissions_from_fields(values: dict[str, Any], file: str, keywords: str = "") -> Reading:
+@contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """The logger's warnings off while inside, then as they were: pypdf logs what it repairs
+    ("EOF marker not found"); what it cannot read becomes our Problem."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def submissions_from_fields(
+    values: dict[str, Any], file: str, exercise: Exercise, keywords: str = ""
+) -> Reading:
     """Group form field values ({qualified name: value}) into submissions.
 
     Plain `out_h1` fields are one sheet whose version is the `version` field (or `keywords`);
@@ -344,11 +265,12 @@ def submissions_from_fields(values: dict[str, Any], file: str, keywords: str = "
     sheets: dict[str, dict[str, Any]] = {}
     for name, value in values.items():
         prefix, _, leaf = name.rpartition(".")
-        leaf_name = canonical(leaf)
+        leaf_name = canonical(leaf, exercise)
         if leaf_name is None:
             continue
         sheets.setdefault(prefix, {})[leaf_name] = _field_text(value)
-    if not any(any(k in STEP_IDS for k in f) for f in sheets.values()):
+    steps = set(exercise.asked_ids)
+    if not any(steps.intersection(f) for f in sheets.values()):
         return _fail(
             file,
             "no answer fields (a scanned or flattened PDF? enter its answers in a CSV instead)"
@@ -357,7 +279,7 @@ def submissions_from_fields(values: dict[str, Any], file: str, keywords: str = "
         )
     reading = Reading()
     for prefix, fields_ in sheets.items():
-        if not any(k in STEP_IDS for k in fields_):
+        if not steps.intersection(fields_):
             continue
         version = normalize_version(fields_.get("version", "")) or normalize_version(
             prefix.rpartition(".")[2]
@@ -382,7 +304,7 @@ def submissions_from_fields(values: dict[str, Any], file: str, keywords: str = "
                 version,
                 fields_.get("student_id", "").strip(),
                 fields_.get("name", "").strip(),
-                {k: v for k, v in fields_.items() if k in STEP_IDS},
+                {k: v for k, v in fields_.items() if k in steps},
             )
         )
     return reading

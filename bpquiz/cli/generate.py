@@ -1,0 +1,190 @@
+"""`bpquiz generate`: a class set, with a progress bar and a summary of what was written."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ..constants import DEFAULT_TITLE, PAPER_NAMES, PAPERS
+from ..errors import BpquizError
+from ..exercise.variants import random_seed
+from . import app
+from .console import err
+from .options import Decimals, LearningRate, Paper
+
+
+@app.command("generate")
+def generate_command(
+    n: Annotated[
+        Optional[int],
+        typer.Option(
+            "--n",
+            min=1,
+            max=5000,
+            help="How many sheets (default 30; with --roster: one per student).",
+        ),
+    ] = None,
+    seed: Annotated[
+        Optional[int],
+        typer.Option(
+            "--seed",
+            help="Run seed; the same seed and options give byte-identical files "
+            "(default: random, recorded in key.json).",
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Optional[Path],
+        typer.Option("--out", metavar="FOLDER", help="Output folder (default: output/seed-SEED)."),
+    ] = None,
+    example: Annotated[
+        bool, typer.Option("--example", help="A set of one: the article's own variant (η = 0.6).")
+    ] = False,
+    title: Annotated[
+        str, typer.Option("--title", help="Title printed on every sheet.")
+    ] = DEFAULT_TITLE,
+    course: Annotated[
+        str, typer.Option("--course", help="Course name printed under the title.")
+    ] = "",
+    roster: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--roster",
+            metavar="FILE.csv",
+            help="CSV with columns student_id,name: one personal worksheet each, name printed "
+            "on it.",
+        ),
+    ] = None,
+    paper: Paper = "a4",
+    decimals: Decimals = 5,
+    lr: LearningRate = None,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option("--jobs", min=1, help="Parallel rendering processes (default: all cores)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into an existing, non-empty output folder.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
+    ] = False,
+) -> None:
+    """Write a print-ready class set: worksheets, worked solutions, answer key, print files.
+
+    Writes `worksheets/CODE.pdf` and `solutions/CODE.pdf` (one per student, named by version
+    code), `print/worksheets.pdf` and `print/solutions.pdf` (everything merged, each document
+    padded to an even page count for double-sided printing), `key.json`, `key.csv` and
+    `answers-template.csv`. Keep key.json from students: it maps version codes to answers.
+
+    Examples:
+
+        bpquiz generate --n 30 --course "ML 101"
+
+        bpquiz generate --roster class.csv --paper letter --seed 42
+
+        bpquiz generate --example --out output/article
+    """
+    from ..generate import Settings, default_out, generate
+    from ..roster import read_roster
+
+    paper = paper.lower()
+    if paper not in PAPERS:
+        raise BpquizError(f"--paper: expected a4 or letter, got {paper!r}")
+    if example and roster is not None:
+        raise BpquizError("--example makes a set of one; it cannot be combined with --roster")
+    if example and n not in (None, 1):
+        raise BpquizError("--example makes a set of one; leave out --n")
+    if roster is not None and n is not None:
+        raise BpquizError("--roster sets the number of sheets (one per student); leave out --n")
+    students = read_roster(roster) if roster is not None else None
+    count = 1 if example else len(students) if students else (n or 30)
+    settings = Settings(
+        n=count,
+        seed=random_seed() if seed is None else seed,
+        decimals=decimals,
+        learning_rate=lr,
+        paper=paper,
+        title=title,
+        course=course,
+        example=example,
+        roster=roster.name if roster is not None else None,
+    )
+    target = out_dir if out_dir is not None else default_out(settings)
+    started = time.perf_counter()
+    if quiet or not err.is_terminal:  # a bar only where someone watches it
+        result = generate(settings, target, students, jobs=jobs, force=force)
+    else:
+        result = _generate_with_progress(settings, target, students, jobs, force)
+    if not quiet:
+        for warning in result.warnings:
+            err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        _print_summary(result, settings, time.perf_counter() - started)
+    if result.failed:
+        for failure in result.failed:
+            err.print(
+                f"[red]error:[/] sheet {failure.index + 1} ({failure.version}): {failure.error}",
+                soft_wrap=True,
+            )
+        raise BpquizError(
+            f"{len(result.failed)} of {len(result.sheets)} sheets could not be rendered; "
+            f"the others were written to {target}"
+        )
+
+
+def _generate_with_progress(settings, target, students, jobs, force):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..generate import generate
+
+    columns = (
+        TextColumn("[bold]rendering[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("documents"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what)
+
+        return generate(settings, target, students, jobs=jobs, force=force, progress=progress)
+
+
+def _print_summary(result, settings, seconds: float) -> None:
+    sheets = len(result.sheets)
+    ok = sheets - len(result.failed)
+    who = (
+        f"{sheets} students from {settings.roster}"
+        if settings.roster
+        else f"{sheets} sheet{'s' * (sheets != 1)}"
+    )
+    paper = PAPER_NAMES[settings.paper]
+    err.print(
+        f"[bold]bpquiz generate[/]: {who}, seed {settings.seed}, {paper}, "
+        f"{settings.decimals} decimals, "
+        f"{seconds:.1f} s → {result.out}/",
+        soft_wrap=True,
+    )
+    table = Table(
+        show_header=False, show_edge=False, box=None, pad_edge=False, padding=(0, 2, 0, 0)
+    )
+    table.add_column(style="cyan", no_wrap=True)
+    table.add_column()
+    table.add_row("worksheets/", f"{ok} fillable worksheets, one PDF per student")
+    table.add_row("solutions/", f"{ok} worked solutions, one PDF per student")
+    for kind in ("worksheets", "solutions"):
+        if kind in result.pages:
+            table.add_row(
+                f"print/{kind}.pdf",
+                f"all {kind}, {result.pages[kind]} pages, for double-sided print",
+            )
+    table.add_row("key.json", "answer key and run secret: keep it from students")
+    table.add_row("key.csv", "the key for spreadsheets, a row per sheet")
+    table.add_row("answers-template.csv", "answers CSV to fill in, a row per sheet")
+    err.print(table)

@@ -1,0 +1,25 @@
+"""Options that several commands share."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+Decimals = Annotated[
+    int, typer.Option("--decimals", min=4, max=8, help="Decimals shown and asked for (4–8).")
+]
+LearningRate = Annotated[
+    Optional[float],
+    typer.Option(
+        "--lr",
+        min=0.001,
+        max=10.0,
+        help="Fix the learning rate η (default: drawn from 0.1, 0.2, …, 1.0).",
+    ),
+]
+
+
+Paper = Annotated[
+    str, typer.Option("--paper", help="Paper size: a4 or letter.", metavar="a4|letter")
+]

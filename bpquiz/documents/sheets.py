@@ -1,0 +1,52 @@
+"""A sheet's two documents, the worksheet and the worked solution, as PDF (worker side).
+
+Each kind is a template and a context (`views`). `build_skeleton` lays out a run's shared part of
+one kind once and saves it (`stamping.StampedDocument`); `render_document` makes one student's
+document, stamped on that skeleton, or rendered whole when there is none.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from ..exercise.key import Sheet
+from . import render, stamping
+from .views import Page, solution_context, worksheet_context
+
+# kind -> (template, has form fields, context)
+KINDS = {
+    "worksheet": ("worksheet.html.j2", True, worksheet_context),
+    "solution": ("solution.html.j2", False, solution_context),
+}
+
+
+def warm_up(paper: str, in_worker: bool = True) -> None:
+    """Load templates, CSS and fonts now: once per worker process."""
+    render.warm_up(
+        papers=(paper,), templates=(*(t for t, _, _ in KINDS.values()), "network.svg.j2")
+    )
+    if in_worker:
+        gc.freeze()  # fonts, styles, templates live as long as the worker: no need to scan them
+
+
+def html(kind: str, sheet: Sheet, page: Page) -> str:
+    template, _, context = KINDS[kind]
+    return render.render_html(template, context(sheet, page))
+
+
+def build_skeleton(kind: str, sheet: Sheet, page: Page, paper: str, path: Path) -> Path:
+    """The shared part of a run's documents of this kind, from any one of its sheets, saved."""
+    _, forms, _ = KINDS[kind]
+    return stamping.StampedDocument.build(html(kind, sheet, page), paper, forms).save(path)
+
+
+def render_document(
+    kind: str, sheet: Sheet, page: Page, paper: str, skeleton: Path | None = None
+) -> bytes:
+    """One student's worksheet or solution: stamped on the saved `skeleton`, or rendered whole."""
+    _, forms, _ = KINDS[kind]
+    text = html(kind, sheet, page)
+    if skeleton is None:
+        return render.html_to_pdf(text, paper, forms)
+    return stamping.load(skeleton).pdf(text)

@@ -1,0 +1,1 @@
+"""The exercise: the network as a value, its steps, variants, the key (pure: no I/O)."""

@@ -1,0 +1,163 @@
+"""Writing formulas and steps: LaTeX and terminal text, and one presentation of a step.
+
+`typeset(e, ts, exercise)` writes a formula with symbols; with a variant, with its numbers. `lines`
+gives a step as every document and the terminal show it — the symbol, the chain rule and the
+components written out, the formula, the numbers substituted and the result — in any
+typesetter (`LaTeX`, `Text` here; the print documents' HTML in `bpquiz.documents.mathhtml`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .expr import Expr, Typesetter
+from .model import Exercise, StepDef, Variant
+from .network import symbol
+
+
+class LaTeX(Typesetter):
+    times, cdot = r"\times", r"\cdot"
+
+    def var(self, base, sub):
+        if base == "eta":
+            return r"\eta"
+        body = base if len(base) == 1 else rf"\mathit{{{base}}}"
+        return f"{body}_{{{sub}}}" if sub else body
+
+    def partial(self, of):
+        return rf"\partial {of}"
+
+    def call(self, fn, arg):
+        return rf"\operatorname{{{fn}}}{self.paren(arg)}"
+
+    def frac(self, num, den):
+        return rf"\frac{{{num}}}{{{den}}}"
+
+    def sup(self, base, power):
+        return f"{base}^{{{power}}}"
+
+    def paren(self, inner):
+        return rf"\left({inner}\right)"
+
+
+class Text(Typesetter):
+    """Plain Unicode for terminals: out_h1 = 1/(1 + e^(−sum_h1))."""
+
+    minus = "−"
+
+    def var(self, base, sub):
+        # Digit subscripts join as in the contract's names (w5, target1); others keep "_" (out_h1).
+        joiner = "" if sub.isdigit() else "_"
+        return {"eta": "η"}.get(base, base) + (f"{joiner}{sub}" if sub else "")
+
+    def partial(self, of):
+        return f"∂{of}"
+
+    def frac(self, num, den):
+        def simple(s: str) -> bool:
+            return all(c not in s for c in " +−·×")
+
+        return (
+            f"{num if simple(num) else '(' + num + ')'}/{den if simple(den) else '(' + den + ')'}"
+        )
+
+    def sup(self, base, power):
+        return f"{base}^{power}" if len(power) == 1 else f"{base}^({power})"
+
+
+def symbol_of(exercise: Exercise, name: str) -> Expr:
+    """How a given name or step id is written in formulas."""
+    step = exercise.by_id.get(name)
+    return step.symbol if step is not None else symbol(name)
+
+
+def typeset(
+    e: Expr,
+    ts: Typesetter,
+    exercise: Exercise,
+    variant: Variant | None = None,
+    decimals: int = 5,
+) -> str:
+    """`e` in the typesetter's language: with symbols, or with `variant`'s numbers substituted.
+
+    Given values are written as given (0.1, not 0.10000); step values at `decimals` decimals,
+    as a student carries them.
+    """
+    if variant is None:
+        return e.show(ts, lambda name: typeset(symbol_of(exercise, name), ts, exercise))
+    given = variant.given
+
+    def number(name: str) -> str:
+        if name in given:
+            return ts.number(given[name])
+        return ts.number(variant.values[name], decimals)
+
+    return e.show(ts, number)
+
+
+@dataclass(frozen=True)
+class StepLines:
+    """One step as it is shown, each part typeset (no `=` signs: the reader adds them).
+
+    - `symbol`: ∂E_total/∂w5;
+    - `derivation`: the right-hand sides the worked solution writes before the numbers: the
+      chain rule (if the step has one), then the components written out (or the formula);
+    - `formula`: the step's own formula;
+    - `numbers`, `result`: the formula with the variant's numbers, and the value (at the
+      asked decimals); empty without a variant.
+    """
+
+    symbol: str
+    derivation: tuple[str, ...]
+    formula: str
+    numbers: str = ""
+    result: str = ""
+
+
+def lines(
+    step: StepDef,
+    ts: Typesetter,
+    exercise: Exercise,
+    variant: Variant | None = None,
+    decimals: int = 5,
+) -> StepLines:
+    """A step as the solution, the feedback and `bpquiz solve` show it (see StepLines)."""
+    symbolic = _symbolic_lines(step, ts.symbolic, exercise)
+    if variant is None:
+        return symbolic
+    numeric = ts.numbers
+    return StepLines(
+        symbolic.symbol,
+        symbolic.derivation,
+        symbolic.formula,
+        typeset(step.formula, numeric, exercise, variant, decimals),
+        numeric.number(variant.values[step.id], decimals),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _symbolic_lines(step: StepDef, ts: Typesetter, exercise: Exercise) -> StepLines:
+    """The part of a step's lines that is the same for every variant: typeset once per process."""
+
+    def show(e: Expr) -> str:
+        return typeset(e, ts, exercise)
+
+    formula = show(step.formula)
+    derivation = [show(step.chain)] if step.chain is not None else []
+    second = show(step.expanded) if step.expanded is not None else formula
+    if second not in derivation:
+        derivation.append(second)
+    return StepLines(show(step.symbol), tuple(derivation), formula)
+
+
+def phase_title(exercise: Exercise, phase: str) -> str:
+    """A phase's heading: "Forward pass", "Backward pass: output layer (w5–w8)", …"""
+    layer = {"output": "o", "hidden": "h"}.get(phase)
+    if layer is None:
+        return {"forward": "Forward pass", "error": "Total error",
+                "after": "Second forward pass, with the new weights"}[phase]  # fmt: skip
+    weights = [w for w, (_, dst) in exercise.weights.items() if dst.startswith(layer)]
+    span = weights[0] if len(weights) == 1 else f"{weights[0]}–{weights[-1]}"
+    kind = "output" if layer == "o" else "hidden"
+    return f"Backward pass: {kind} layer ({span})"

@@ -1,0 +1,1 @@
+"""Marking what students hand back: reading answers and submissions, grading, reports."""

@@ -1,0 +1,125 @@
+"""What students hand back, as data: submissions, problems, and finding the files to read.
+
+A `Submission` is one student's answers as written ({step id: text}), who they are and which
+version; a `Problem` is a file, row or submission that could not be graded as it is. The readers
+of each format are in `formats`. Folders are searched recursively, in sorted order, for *.csv,
+*.json and *.pdf; other files are skipped with a warning, hidden files and the `exclude`d folders
+(the grading output) silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..constants import IDENTITY_COLUMNS as IDENTITY
+from ..exercise.model import Exercise
+
+SUFFIXES = (".csv", ".json", ".pdf")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's answers as written, and where they came from (`where`: file, or file:row)."""
+
+    source: str
+    row: int | None
+    version: str
+    student_id: str = ""
+    name: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.row}" if self.row is not None else self.source
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that kept a file, a row or a submission from being graded as it is.
+
+    `kind`: unreadable-file, bad-row, unknown-version, duplicate, mismatch.
+    """
+
+    file: str
+    row: int | None
+    kind: str
+    message: str
+
+    def line(self) -> str:
+        where = f"{self.file}:{self.row}" if self.row is not None else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Reading:
+    """What reading the inputs gave: submissions, problems, and warnings (which grade anyway)."""
+
+    submissions: list[Submission] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: Reading) -> None:
+        self.submissions += other.submissions
+        self.problems += other.problems
+        self.warnings += other.warnings
+
+
+@cache
+def _names(exercise: Exercise) -> dict[str, str]:
+    names = {name.lower(): name for name in (*IDENTITY, *exercise.asked_ids)}
+    assert len(names) == len(IDENTITY) + len(exercise.asked_ids), "ids must differ beyond case"
+    return names
+
+
+def canonical(name: str, exercise: Exercise) -> str | None:
+    """A header or key name as an identity column or an asked step id, or None ("Student ID"
+    -> student_id)."""
+    key = re.sub(r"[\s-]+", "_", name.strip().lstrip("\ufeff")).lower()
+    return _names(exercise).get(key)
+
+
+def normalize_version(code: str) -> str:
+    """A version code as typed: spaces dropped, upper case (codes use no lower-case letters)."""
+    return re.sub(r"\s+", "", code).upper()
+
+
+# --- finding files -----------------------------------------------------------------------------
+
+
+def expand(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], Reading]:
+    """The files to read: each given file, and the CSV/JSON/PDF files under each given folder."""
+    skip = [p.resolve() for p in exclude]
+    files: list[Path] = []
+    seen: set[Path] = set()
+    reading = Reading()
+
+    def add(p: Path) -> None:
+        resolved = p.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            files.append(p)
+
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                rel = p.relative_to(path).parts
+                if any(part.startswith(".") for part in rel) or not p.is_file():
+                    continue
+                if any(p.resolve().is_relative_to(s) for s in skip):
+                    continue
+                if p.suffix.lower() in SUFFIXES:
+                    add(p)
+                else:
+                    reading.warnings.append(f"{p}: skipped (not a .csv, .json or .pdf file)")
+        elif path.is_file():
+            add(path)
+        else:
+            reading.problems.append(
+                Problem(str(path), None, "unreadable-file", "no such file or folder")
+            )
+    return files, reading
