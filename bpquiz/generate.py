@@ -29,10 +29,12 @@ from typing import Any
 
 from .constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPERS
 from .errors import GenerateError
+from .exercise.codes import run_secret, version_codes
 from .exercise.key import Sheet, answers_template_csv, dumps, key_csv, key_dict
 from .exercise.model import Exercise
+from .exercise.options import example_given
 from .exercise.solve import solve
-from .exercise.variants import ARTICLE_EXAMPLE, draw_variant, run_secret, version_codes
+from .exercise.variants import draw_variant
 from .files import write_atomic
 from .pool import Pool, workers_for
 from .roster import Student
@@ -84,7 +86,7 @@ def plan(settings: Settings, roster: Sequence[Student] | None = None) -> tuple[l
     sheets = []
     for index, (student, code) in enumerate(zip(students, codes)):
         if settings.example:
-            given = dict(ARTICLE_EXAMPLE)
+            given = example_given(exercise)
             if settings.learning_rate is not None:
                 given["learning_rate"] = settings.learning_rate
             variant = solve(exercise, given, code)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bpquiz.documents.mathhtml import PrintMath
-from bpquiz.exercise.expr import MATH, Ref, compile_formula, fixed, numpy_library
+from bpquiz.exercise.expr import MATH, Ref, compile_formula, numpy_library
 from bpquiz.exercise.model import Exercise
-from bpquiz.exercise.network import ACTIVATIONS
 from bpquiz.exercise.solve import solve
-from bpquiz.exercise.typeset import LaTeX, Text, typeset
+from bpquiz.exercise.typeset import LaTeX, Text, fixed, typeset
+from bpquiz.exercise.units import ACTIVATIONS
 from bpquiz.exercise.variants import ARTICLE_EXAMPLE
 
 EX = Exercise()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bpquiz.exercise.codes import ALPHABET, run_secret, version_codes
 from bpquiz.exercise.model import Exercise
 from bpquiz.exercise.solve import solve
-from bpquiz.exercise.variants import ALPHABET, LEARNING_RATES, problems, run_secret, version_codes
+from bpquiz.exercise.variants import LEARNING_RATES, problems
 from bpquiz.exercise.variants import draw_variant as draw
 
 from oracle import forward_backward

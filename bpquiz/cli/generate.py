@@ -9,15 +9,17 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ..constants import DEFAULT_TITLE, PAPER_NAMES, PAPERS
+from ..constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPER_NAMES, PAPERS
 from ..errors import BpquizError
-from ..exercise.variants import random_seed
+from ..exercise.codes import random_seed
+from ..exercise.model import Exercise
 from . import app
 from .console import err
-from .options import Decimals, LearningRate, Paper
+from .options import Decimals, LearningRate, Paper, exercise_options
 
 
 @app.command("generate")
+@exercise_options
 def generate_command(
     n: Annotated[
         Optional[int],
@@ -44,11 +46,12 @@ def generate_command(
         bool, typer.Option("--example", help="A set of one: the article's own variant (η = 0.6).")
     ] = False,
     title: Annotated[
-        str, typer.Option("--title", help="Title printed on every sheet.")
-    ] = DEFAULT_TITLE,
+        Optional[str],
+        typer.Option("--title", help=f"Title printed on every sheet (default: {DEFAULT_TITLE})."),
+    ] = None,
     course: Annotated[
-        str, typer.Option("--course", help="Course name printed under the title.")
-    ] = "",
+        Optional[str], typer.Option("--course", help="Course name printed under the title.")
+    ] = None,
     roster: Annotated[
         Optional[Path],
         typer.Option(
@@ -58,8 +61,8 @@ def generate_command(
             "on it.",
         ),
     ] = None,
-    paper: Paper = "a4",
-    decimals: Decimals = 5,
+    paper: Paper = None,
+    decimals: Decimals = None,
     lr: LearningRate = None,
     jobs: Annotated[
         Optional[int],
@@ -71,6 +74,9 @@ def generate_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
     ] = False,
+    *,
+    exercise: Exercise,
+    sheet: dict,
 ) -> None:
     """Write a print-ready class set: worksheets, worked solutions, answer key, print files.
 
@@ -86,11 +92,15 @@ def generate_command(
         bpquiz generate --roster class.csv --paper letter --seed 42
 
         bpquiz generate --example --out output/article
+
+        bpquiz generate --n 30 --exercise course.toml
+
+        bpquiz generate --n 30 --preset tanh-ce --ask forward,error,output
     """
     from ..generate import Settings, default_out, generate
     from ..roster import read_roster
 
-    paper = paper.lower()
+    paper = str(paper if paper is not None else sheet.get("paper", "a4")).lower()
     if paper not in PAPERS:
         raise BpquizError(f"--paper: expected a4 or letter, got {paper!r}")
     if example and roster is not None:
@@ -104,13 +114,14 @@ def generate_command(
     settings = Settings(
         n=count,
         seed=random_seed() if seed is None else seed,
-        decimals=decimals,
-        learning_rate=lr,
+        decimals=_pick(decimals, sheet, "decimals", DEFAULT_DECIMALS, int),
+        learning_rate=_pick(lr, sheet, "lr", None, float),
         paper=paper,
-        title=title,
-        course=course,
+        title=_pick(title, sheet, "title", DEFAULT_TITLE, str),
+        course=_pick(course, sheet, "course", "", str),
         example=example,
         roster=roster.name if roster is not None else None,
+        exercise=exercise,
     )
     target = out_dir if out_dir is not None else default_out(settings)
     started = time.perf_counter()
@@ -132,6 +143,20 @@ def generate_command(
             f"{len(result.failed)} of {len(result.sheets)} sheets could not be rendered; "
             f"the others were written to {target}"
         )
+
+
+def _pick(given, sheet: dict, key: str, default, kind):
+    """An option as given, else the course file's setting, else the default."""
+    if given is not None:
+        return given
+    if key not in sheet:
+        return default
+    try:
+        return kind(sheet[key])
+    except (TypeError, ValueError):
+        raise BpquizError(
+            f"--exercise: {key}: expected a {kind.__name__}, got {sheet[key]!r}"
+        ) from None
 
 
 def _generate_with_progress(settings, target, students, jobs, force):

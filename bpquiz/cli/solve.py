@@ -9,22 +9,19 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from ..constants import DEFAULT_DECIMALS
 from ..errors import BpquizError, located
+from ..exercise.codes import random_seed, run_secret, version_codes
 from ..exercise.key import variant_dict
 from ..exercise.model import Exercise
+from ..exercise.options import example_given
 from ..exercise.solve import solve
 from ..exercise.typeset import Text, lines, phase_title
-from ..exercise.variants import (
-    ARTICLE_EXAMPLE,
-    draw_variant,
-    random_seed,
-    run_secret,
-    version_codes,
-)
+from ..exercise.variants import draw_variant
 from ..files import read_json
 from . import app
 from .console import out
-from .options import Decimals, LearningRate
+from .options import Decimals, LearningRate, exercise_options
 
 
 def read_given(path: Path, exercise: Exercise) -> dict[str, float]:
@@ -34,16 +31,22 @@ def read_given(path: Path, exercise: Exercise) -> dict[str, float]:
 
 
 @app.command("solve")
+@exercise_options
 def solve_command(
     example: Annotated[
-        bool, typer.Option("--example", help="The article's own values (η = 0.6).")
+        bool,
+        typer.Option(
+            "--example",
+            help="The article's own values (η = 0.6); with --preset mazur, Mazur's (η = 0.5).",
+        ),
     ] = False,
     given: Annotated[
         Optional[Path],
         typer.Option(
             "--given",
             metavar="FILE.json",
-            help="A JSON object with i1, i2, w1…w8, b1, b2, target1, target2, learning_rate.",
+            help="A JSON object with the given values (for the article's exercise: i1, i2, "
+            "w1…w8, b1, b2, target1, target2, learning_rate).",
         ),
     ] = None,
     seed: Annotated[
@@ -52,12 +55,15 @@ def solve_command(
     index: Annotated[
         int, typer.Option("--index", min=1, help="Which sheet of that run (1 = first).")
     ] = 1,
-    decimals: Decimals = 5,
+    decimals: Decimals = None,
     lr: LearningRate = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print one VARIANT object (contract.md) instead of a table."),
     ] = False,
+    *,
+    exercise: Exercise,
+    sheet: dict,
 ) -> None:
     """Solve one variant and print every step: id, formula, numbers, value.
 
@@ -67,14 +73,19 @@ def solve_command(
 
         bpquiz solve --seed 42 --index 3 --json
 
+        bpquiz solve --shape 2-3-2 --hidden-act tanh --update-biases --second-pass
+
+        bpquiz solve --preset mazur --example
+
         bpquiz solve --given my-values.json --decimals 4
     """
     if example + (given is not None) + (seed is not None) > 1:
         raise BpquizError("give only one of --example, --given and --seed")
-    exercise = Exercise()
+    decimals = decimals if decimals is not None else int(sheet.get("decimals", DEFAULT_DECIMALS))
+    lr = lr if lr is not None else sheet.get("lr")
     if example:
-        variant = solve(exercise, ARTICLE_EXAMPLE, "ARTICLE")
-        source = "the article's example"
+        variant = solve(exercise, example_given(exercise), exercise.name.upper() or "ARTICLE")
+        source = "Mazur's example" if exercise.name == "mazur" else "the article's example"
     elif given is not None:
         variant = solve(exercise, read_given(given, exercise), "GIVEN")
         source = str(given)
@@ -84,7 +95,8 @@ def solve_command(
         variant = draw_variant(exercise, seed, index - 1, decimals, lr, version=code)
         source = f"seed {seed}, sheet {index}"
     if as_json:
-        print(json.dumps({**variant_dict(variant, decimals), "decimals": decimals}, indent=1))
+        data = {**variant_dict(variant, decimals), "decimals": decimals}
+        print(json.dumps(data, indent=1))
         return
     print_variant(variant, decimals, source)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..exercise.expr import Typesetter
+from ..exercise.typeset import Typesetter
 
 # Unicode sub- and superscript forms of the characters bpquiz's names use (all in DejaVu).
 _SUB = str.maketrans("0123456789aehlotx+−", "₀₁₂₃₄₅₆₇₈₉ₐₑₕₗₒₜₓ₊₋")

@@ -125,6 +125,7 @@ def instructions(exercise: Exercise) -> dict[str, str]:
         return formula(f"{show(left)} = {show(right)}")
 
     shown = {name: eq(*pair) for name, pair in instruction_formulas(exercise).items()}
+    shown["activation"] = shown.get("hidden", "")
     return {
         "sum": formula(
             f'{show(Var("sum"))} = Σ {show(w)} · <span class="u">input</span> + {show(Var("b"))}'

@@ -17,11 +17,14 @@ same arithmetic in the same order, so a float run gives the same bits as the tre
 
 from __future__ import annotations
 
-import copy
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .functions import FUNCTIONS
+
+if TYPE_CHECKING:
+    from .typeset import Typesetter
 
 # Binding strength, for parentheses: a child is wrapped when it binds looser than its slot needs.
 SUM, PRODUCT, UNARY, ATOM = 1, 2, 3, 4
@@ -153,11 +156,14 @@ class Binary(Expr):
         return f"({self.left.py(names)} {self.op} {self.right.py(names)})"
 
     def operands(self, ts, atom, right_prec):
-        # Only a right operand needs parentheses for being negative: "a + (−b)", but "−a × b".
-        return (
-            wrap(self.left, self.prec, ts, atom, guard_negative=False),
-            wrap(self.right, right_prec, ts, atom),
-        )
+        # Only a right operand needs parentheses for being negative: "a + (−b)", but "−a × b";
+        # a product after a plus or minus brackets its first factor alone: "a + (−b) × c".
+        right = self.right
+        if self.prec == SUM and isinstance(right, Mul) and right.prec >= right_prec:
+            shown = right.show(ts, atom, lead=True)
+        else:
+            shown = wrap(right, right_prec, ts, atom)
+        return wrap(self.left, self.prec, ts, atom, guard_negative=False), shown
 
 
 class Add(Binary):
@@ -178,8 +184,17 @@ class Sub(Binary):
 class Mul(Binary):
     prec, op = PRODUCT, "*"
 
-    def show(self, ts, atom):
-        return ts.join("*", *self.operands(ts, atom, UNARY))
+    def show(self, ts, atom, lead=False):
+        """`lead`: the product follows a plus or minus, so a negative first factor is bracketed."""
+        left, right = self.operands(ts, atom, UNARY)
+        if lead:
+            inner = self.left
+            left = (
+                inner.show(ts, atom, lead=True)
+                if isinstance(inner, Mul)
+                else wrap(inner, PRODUCT, ts, atom)
+            )
+        return ts.join("*", left, right)
 
 
 class Frac(Binary):
@@ -247,9 +262,7 @@ class Call(Expr):
         return f"_{self.fn}({self.arg.py(names)})"
 
     def show(self, ts, atom):
-        if self.fn == "exp":
-            return ts.sup(ts.var("e", ""), self.arg.show(ts, atom))
-        return ts.call(self.fn, self.arg.show(ts, atom))
+        return FUNCTIONS[self.fn].show(ts, self.arg.show(ts, atom))
 
 
 def wrap(
@@ -282,18 +295,14 @@ def expand(e: Expr, formulas: Mapping[str, Expr]) -> Expr:
 
 # --- evaluation: formulas compiled to Python, run with a library ---------------------------------
 
-MATH: Mapping[str, Callable[..., float]] = {
-    "_exp": math.exp,
-    "_log": math.log,
-    "_tanh": math.tanh,
-}
+MATH: Mapping[str, Callable[..., float]] = {f"_{k}": f.compute for k, f in FUNCTIONS.items()}
 
 
 def numpy_library() -> Mapping[str, Callable[..., object]]:
     """The same functions over numpy columns (numpy is imported only when a key is checked)."""
     import numpy as np
 
-    return {"_exp": np.exp, "_log": np.log, "_tanh": np.tanh}
+    return {f"_{k}": f.columns(np) for k, f in FUNCTIONS.items()}
 
 
 def compile_function(
@@ -329,67 +338,3 @@ def compile_formula(
     namespace = dict(library)
     exec(source, namespace)  # noqa: S102 - source built from our own formula trees
     return inputs, namespace["compiled"]
-
-
-# --- typesetters --------------------------------------------------------------------------------
-# `atom` maps a Ref name to its display (a symbol or a number); `ts` knows the target language.
-
-
-class Typesetter:
-    minus = "-"
-    times, cdot = "×", "·"
-
-    def __init__(self, numeric: bool = False):
-        self.numeric = numeric  # numbers substituted: "×" between factors instead of "·"
-
-    # The same typesetter for symbols and for numbers substituted (each other's twin, made once).
-    @cached_property
-    def symbolic(self) -> Typesetter:
-        return self._twin() if self.numeric else self
-
-    @cached_property
-    def numbers(self) -> Typesetter:
-        return self if self.numeric else self._twin()
-
-    def _twin(self) -> Typesetter:
-        twin = copy.copy(self)
-        twin.__dict__.pop("symbolic", None)
-        twin.__dict__.pop("numbers", None)
-        twin.numeric = not self.numeric
-        twin.__dict__["numbers" if self.numeric else "symbolic"] = self
-        return twin
-
-    def sign(self, op: str) -> str:
-        return {"+": "+", "-": self.minus, "*": self.times if self.numeric else self.cdot}[op]
-
-    def number(self, x: float, decimals: int | None = None) -> str:
-        """A constant (`decimals` None: shortest form, 0.1 or 2) or a result at fixed decimals."""
-        text = fixed(x, decimals) if decimals is not None else f"{x:g}"
-        return text.replace("-", self.minus)
-
-    def var(self, base: str, sub: str) -> str:
-        raise NotImplementedError
-
-    def partial(self, of: str) -> str:
-        raise NotImplementedError
-
-    def call(self, fn: str, arg: str) -> str:
-        return f"{fn}{self.paren(arg)}"
-
-    def join(self, op: str, left: str, right: str) -> str:
-        return f"{left} {self.sign(op)} {right}"
-
-    def frac(self, num: str, den: str) -> str:
-        raise NotImplementedError
-
-    def sup(self, base: str, power: str) -> str:
-        raise NotImplementedError
-
-    def paren(self, inner: str) -> str:
-        return f"({inner})"
-
-
-def fixed(x: float, decimals: int) -> str:
-    """`x` with exactly `decimals` decimals, never "-0.000"."""
-    text = f"{x:.{decimals}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text

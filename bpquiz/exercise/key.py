@@ -66,6 +66,7 @@ def variant_dict(variant: Variant, decimals: int = 5) -> dict[str, Any]:
     ex = variant.exercise
     return {
         "version": variant.version,
+        "exercise": ex.as_dict(),
         "given": dict(variant.given),
         "steps": [
             {

@@ -91,8 +91,8 @@ class Exercise:
     name: str = field(default="", compare=False)  # the preset it came from, for people
 
     def __post_init__(self) -> None:
-        shape = tuple(self.shape)
-        if len(shape) != 3 or not all(isinstance(n, int) and 1 <= n <= 4 for n in shape):
+        shape = tuple(self.shape) if isinstance(self.shape, (tuple, list)) else ()
+        if len(shape) != 3 or not all(type(n) is int and 1 <= n <= 4 for n in shape):
             raise ExerciseError(
                 f"--shape: expected N-M-K with each of N, M, K from 1 to 4, got {self.shape!r}"
             )
@@ -108,6 +108,17 @@ class Exercise:
                 raise ExerciseError(
                     f"{option}: expected one of {', '.join(allowed)}, got {value!r}"
                 )
+        for option, value in (
+            ("--update-biases", self.update_biases),
+            ("--second-pass", self.second_pass),
+            ("--dead-units", self.dead_units),
+        ):
+            if not isinstance(value, bool):
+                raise ExerciseError(f"{option}: expected true or false, got {value!r}")
+        if self.dead_units and self.hidden not in ("relu", "leaky_relu"):
+            raise ExerciseError(
+                "--dead-units needs ReLU hidden units (--hidden-act relu or leaky_relu)"
+            )
         if self.output == "softmax" and shape[2] < 2:
             raise ExerciseError(
                 "--output-act softmax needs at least two outputs (K ≥ 2 in --shape)"
@@ -118,7 +129,10 @@ class Exercise:
             raise ExerciseError("--output-act softmax goes with --loss ce (cross-entropy)")
         if self.loss == "bce" and self.output != "sigmoid":
             raise ExerciseError("--loss bce (binary cross-entropy) needs --output-act sigmoid")
-        object.__setattr__(self, "ask", self._asked_ids(tuple(self.ask)))
+        ask = self.ask.split(",") if isinstance(self.ask, str) else self.ask
+        if not isinstance(ask, (tuple, list)) or not all(isinstance(a, str) for a in ask):
+            raise ExerciseError(f"--ask: expected phases and step ids, got {self.ask!r}")
+        object.__setattr__(self, "ask", self._asked_ids(tuple(a.strip() for a in ask if a.strip())))
 
     def __reduce__(self):
         # Only the options travel to a worker process, where equal exercises are one object:

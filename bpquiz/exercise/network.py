@@ -5,50 +5,20 @@ of contract.md. Wiring and names come from `Exercise` (w1 i1→h1, w2 i1→h2, �
 
 Each step's formula reads earlier steps by id, exactly as the article's worked example does
 (∂E_total/∂w5 = 0.68492 × 0.19480 × 0.60108), so a student's own earlier answers can be fed
-through it for error-carried-forward grading. An activation is a row of `ACTIVATIONS` (its
-output as a formula of the weighted sum, its slope as one of the output and the sum); a loss is
-a row of `LOSSES` (its error term and its gradient at the output).
+through it for error-carried-forward grading. The units' activations and the losses are rows of
+the tables in `units`. Softmax outputs with
+cross-entropy are coupled: their chain-rule factor is ∂E_total/∂sum_o = out_o − target, and the
+hidden layer goes through ∂E_total/∂out_h, as Mazur's article does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import reduce
 
-from .expr import HALF, Expr, Frac, Partial, Ref, Var, exp, expand
+from .expr import Expr, Frac, Neg, Partial, Ref, Var, exp, expand
 from .model import Exercise, StepDef
-
-
-@dataclass(frozen=True)
-class Activation:
-    """A unit's nonlinearity: `out(sum)` and its slope ∂out/∂sum written with (out, sum).
-
-    `out` None: a linear unit, whose output is its weighted sum (no sum step, no slope step).
-    """
-
-    out: Callable[[Expr], Expr] | None
-    slope: Callable[[Expr, Expr], Expr] | None
-    name: str  # for labels: "sigmoid slope at h1"
-
-
-ACTIVATIONS = {
-    "sigmoid": Activation(lambda s: 1 / (1 + exp(-s)), lambda out, s: out * (1 - out), "sigmoid"),
-    "linear": Activation(None, None, "linear"),
-}
-
-
-@dataclass(frozen=True)
-class Loss:
-    """An error term E_k of one output with target t, and its gradient ∂E_k/∂out."""
-
-    term: Callable[[Expr, Expr], Expr]
-    gradient: Callable[[Expr, Expr], Expr]
-
-
-LOSSES = {
-    "mse": Loss(lambda t, out: HALF * (t - out) ** 2, lambda t, out: out - t),
-}
+from .units import ACTIVATIONS, LOSSES
 
 
 def d(of: Expr, wrt: Expr) -> Expr:
@@ -66,23 +36,31 @@ def symbol(name: str) -> Expr:
     return Var(base, name[len(base) :])
 
 
+def product(factors: list[Expr]) -> Expr:
+    return reduce(lambda a, b: a * b, factors)
+
+
+def total(terms: list[Expr]) -> Expr:
+    return reduce(lambda a, b: a + b, terms)
+
+
 class _Builder:
     """Appends the steps of one exercise, phase by phase (see `build_steps`)."""
 
     def __init__(self, ex: Exercise):
         self.ex = ex
         self.steps: list[StepDef] = []
-        self.hidden_act = ACTIVATIONS[ex.hidden]
-        self.output_act = ACTIVATIONS[ex.output]
+        self.acts = {"h": ACTIVATIONS[ex.hidden], "o": ACTIVATIONS.get(ex.output)}
         self.loss = LOSSES[ex.loss]
+        self.coupled = ex.output == "softmax"  # with cross-entropy: ∂E/∂sum_o = out_o − t
         self.E_total = Var("E", "total")
 
     def add(self, id: str, phase: str, label: str, symbol_: Expr, formula: Expr, **more) -> None:
         self.steps.append(StepDef(id, phase, label, symbol_, formula, **more))
 
-    def source_value(self, unit: str) -> Expr:
-        """What a unit passes on: an input's value, or a unit's output."""
-        return Ref(unit) if unit.startswith("i") else Ref(f"out_{unit}")
+    def value(self, unit: str, after: str = "") -> Expr:
+        """What a unit passes on: an input's value, or a unit's output (in the second pass)."""
+        return Ref(unit) if unit.startswith("i") else Ref(f"out_{unit}{after}")
 
     def incoming(self, unit: str) -> list[tuple[str, str]]:
         """(weight, source unit) of every weight into `unit`, by source."""
@@ -92,131 +70,237 @@ class _Builder:
         """(weight, target unit) of every weight out of `unit`, by target."""
         return [(w, dst) for w, (src, dst) in self.ex.weights.items() if src == unit]
 
+    def linear(self, unit: str) -> bool:
+        act = self.acts[unit[0]]  # None: softmax
+        return act is not None and act.out is None
+
+    def net(self, unit: str) -> Expr:
+        """The symbol of a unit's weighted sum: sum_h1, or out_h1 for a linear unit."""
+        return Var("out" if self.linear(unit) else "sum", unit)
+
     # --- forward pass --------------------------------------------------------------------------
 
-    def forward(self) -> None:
-        for units, act in (
-            (self.ex.hidden_units, self.hidden_act),
-            (self.ex.output_units, self.output_act),
-        ):
-            for unit in units:
-                terms = [self.source_value(src) * Ref(w) for w, src in self.incoming(unit)]
-                weighted = total(terms) + Ref(self.ex.bias_of[unit])
-                out = Var("out", unit)
-                if act.out is None:
-                    self.add(
-                        f"out_{unit}", "forward", f"output of {unit}", out, weighted, group=unit
-                    )
-                    continue
-                self.add(f"sum_{unit}", "forward", f"weighted sum into {unit}", Var("sum", unit),
-                         weighted, group=unit)  # fmt: skip
-                self.add(f"out_{unit}", "forward", f"output of {unit}", out,
-                         act.out(Ref(f"sum_{unit}")), group=unit)  # fmt: skip
+    def layer(self, units: tuple[str, ...], phase: str, after: str = "") -> None:
+        """Each unit's weighted sum and output; `after`: the second pass, with new parameters."""
+        new = {p: f"new_{p}" for p in self.ex.parameters} if after else {}
+        for unit in units:
+            terms = [self.value(src, after) * Ref(new.get(w, w)) for w, src in self.incoming(unit)]
+            bias = self.ex.bias_of[unit]
+            weighted = total(terms) + Ref(new.get(bias, bias))
+            sup = "+" if after else ""
+            words = " with the new weights" if after else ""
+            out_id, sum_id = f"out_{unit}{after}", f"sum_{unit}{after}"
+            if self.linear(unit):
+                self.add(out_id, phase, f"output of {unit}{words}", Var("out", unit, sup),
+                         weighted, group=f"{unit}{after}")  # fmt: skip
+                continue
+            self.add(sum_id, phase, f"weighted sum into {unit}{words}", Var("sum", unit, sup),
+                     weighted, group=f"{unit}{after}" if not self.coupled or unit[0] == "h"
+                     else f"sums{after}")  # fmt: skip
+            if unit[0] == "o" and self.coupled:
+                continue  # softmax needs every sum first
+            self.add(out_id, phase, f"output of {unit}{words}", Var("out", unit, sup),
+                     self.acts[unit[0]].out(Ref(sum_id)), group=f"{unit}{after}")  # fmt: skip
+        if units and units[0][0] == "o" and self.coupled:
+            exps = [exp(Ref(f"sum_{u}{after}")) for u in units]
+            for unit, e in zip(units, exps):
+                self.add(f"out_{unit}{after}", phase, f"softmax output of {unit}{words}",
+                         Var("out", unit, sup), Frac(e, total(exps)),
+                         group=f"outs{after}")  # fmt: skip
 
     # --- error ---------------------------------------------------------------------------------
 
+    def total_error(self, after: str = "", names=Ref) -> Expr:
+        """E_total in one formula, of the outputs (`after`: of the second pass); with
+        `names=symbol` in symbols, for the instructions."""
+        out = Ref if names is Ref else (lambda name: Var("out", name[4:]))
+        terms = total([
+            self.loss.term(names(t), out(f"out_{o}{after}"))
+            for t, o in zip(self.ex.targets, self.ex.output_units)
+        ])  # fmt: skip
+        return Neg(terms) if self.loss.negated else terms
+
     def error(self) -> None:
         pairs = list(zip(self.ex.targets, self.ex.output_units))
-        if len(pairs) == 1:
-            target, unit = pairs[0]
-            self.add("E_total", "error", "total error", self.E_total,
-                     self.loss.term(Ref(target), Ref(f"out_{unit}")), group="error")  # fmt: skip
+        if len(pairs) == 1 or self.loss.gradient is None:
+            self.add("E_total", "error", "total error", self.E_total, self.total_error(),
+                     group="error")  # fmt: skip
             return
         for k, (target, unit) in enumerate(pairs, start=1):
+            term = self.loss.term(Ref(target), Ref(f"out_{unit}"))
             self.add(f"E{k}", "error", f"error at {unit}", Var("E", str(k)),
-                     self.loss.term(Ref(target), Ref(f"out_{unit}")), group="error")  # fmt: skip
+                     Neg(term) if self.loss.negated else term, group="error")  # fmt: skip
         self.add("E_total", "error", "total error", self.E_total,
                  total([Ref(f"E{k}") for k in range(1, len(pairs) + 1)]),
                  group="error")  # fmt: skip
 
     # --- backward pass: output layer ----------------------------------------------------------
 
-    def net(self, unit: str) -> Expr:
-        """The symbol of a unit's weighted sum: sum_h1, or out_h1 for a linear unit."""
-        act = self.output_act if unit.startswith("o") else self.hidden_act
-        return Var("out" if act.out is None else "sum", unit)
-
     def delta(self, unit: str, error: Expr) -> tuple[list[str], list[Expr]]:
-        """∂error/∂(the unit's weighted sum) as the product of an output unit's chain-rule
-        factors: their step ids and their display (∂E_total/∂out_o1 · ∂out_o1/∂sum_o1)."""
+        """∂error/∂(an output unit's weighted sum) as the product of its chain-rule factors:
+        their step ids and their display (∂E_total/∂out_o1 · ∂out_o1/∂sum_o1)."""
         out = Var("out", unit)
-        if self.output_act.slope is None:
+        if self.coupled:
+            return [f"dE_dsum_{unit}"], [d(error, Var("sum", unit))]
+        if self.acts["o"].slope is None:
             return [f"dE_dout_{unit}"], [d(error, out)]
         return [f"dE_dout_{unit}", f"dout_{unit}_dsum_{unit}"], [
             d(error, out),
             d(out, self.net(unit)),
         ]
 
-    def output_layer(self) -> None:
+    def output_factors(self) -> None:
+        act = self.acts["o"]
         for target, unit in zip(self.ex.targets, self.ex.output_units):
-            out, s = Var("out", unit), Var("sum", unit)
+            out, s, group = Var("out", unit), Var("sum", unit), f"factors_{unit}"
+            if self.coupled:
+                self.add(f"dE_dsum_{unit}", "output", f"error gradient at the sum into {unit}",
+                         d(self.E_total, s), Ref(f"out_{unit}") - Ref(target), group="factors",
+                         kind="component")  # fmt: skip
+                continue
             self.add(f"dE_dout_{unit}", "output", f"error gradient at the output of {unit}",
                      d(self.E_total, out), self.loss.gradient(Ref(target), Ref(f"out_{unit}")),
-                     group=f"factors_{unit}", kind="component")  # fmt: skip
-            if self.output_act.slope is not None:
-                self.add(f"dout_{unit}_dsum_{unit}", "output",
-                         f"{self.output_act.name} slope at {unit}", d(out, s),
-                         self.output_act.slope(Ref(f"out_{unit}"), Ref(f"sum_{unit}")),
-                         group=f"factors_{unit}", kind="component")  # fmt: skip
+                     group=group, kind="component")  # fmt: skip
+            if act.slope is not None:
+                self.add(f"dout_{unit}_dsum_{unit}", "output", f"{act.name} slope at {unit}",
+                         d(out, s), act.slope(Ref(f"out_{unit}"), Ref(f"sum_{unit}")),
+                         group=group, kind="component")  # fmt: skip
+
+    def output_layer(self) -> None:
+        self.output_factors()
         for unit in self.ex.output_units:
             ids, chain = self.delta(unit, self.E_total)
             for w, src in self.incoming(unit):
-                factors = [Ref(i) for i in ids] + [self.source_value(src)]
+                factors = [Ref(i) for i in ids] + [self.value(src)]
                 self.add(f"dE_d{w}", "output", f"gradient of {w}", d(self.E_total, symbol(w)),
                          product(factors), chain=product([*chain, d(self.net(unit), symbol(w))]),
                          group=f"grad_{unit}")  # fmt: skip
-        self.updates([w for u in self.ex.output_units for w, _ in self.incoming(u)], "output")
+        outputs = self.ex.output_units
+        biases = [b for b, units in self.ex.biases_of.items() if units[0] in outputs]
+        if self.ex.update_biases:
+            for b in biases:
+                units = self.ex.biases_of[b]
+                paths = [self.delta(u, self.E_total) for u in units]
+                terms = [product([Ref(i) for i in ids]) for ids, _ in paths]
+                self.bias_gradient(b, "output", terms, [product(c) for _, c in paths], units)
+        self.updates([w for u in outputs for w, _ in self.incoming(u)], "output")
+        self.updates(biases if self.ex.update_biases else [], "output")
 
-    def updates(self, weights: list[str], phase: str) -> None:
-        for w in weights:
-            group = f"new_{self.ex.weights[w][1 if phase == 'output' else 0]}"
-            self.add(f"new_{w}", phase, f"updated {w}", Var("w", w[1:], "+"),
-                     Ref(w) - Ref("learning_rate") * Ref(f"dE_d{w}"), group=group,
+    def bias_gradient(
+        self, b: str, phase: str, terms: list[Expr], chains: list[Expr], units
+    ) -> None:
+        """∂E_total/∂b: the sum over the units it feeds of ∂E_total/∂sum · ∂sum/∂b (which is 1)."""
+        chain = total([c * d(self.net(u), symbol(b)) for c, u in zip(chains, units)])
+        self.add(f"dE_d{b}", phase, f"gradient of {b}", d(self.E_total, symbol(b)), total(terms),
+                 chain=chain, group="grad_biases")  # fmt: skip
+
+    def updates(self, parameters: list[str], phase: str) -> None:
+        for p in parameters:
+            if p in self.ex.weights:
+                group = f"new_{self.ex.weights[p][1 if phase == 'output' else 0]}"
+            else:
+                group = "new_biases"
+            base, sub = (p[0], p[1:]) if not p.startswith("b_") else ("b", p[2:])
+            self.add(f"new_{p}", phase, f"updated {p}", Var(base, sub, "+"),
+                     Ref(p) - Ref("learning_rate") * Ref(f"dE_d{p}"), group=group,
                      kind="update")  # fmt: skip
 
     # --- backward pass: hidden layer ----------------------------------------------------------
 
+    def hidden_paths(self, unit: str, error_of: Callable[[int], Expr]) -> list[tuple[Expr, Expr]]:
+        """∂E/∂out_h of a hidden unit as its paths through the output units: (formula, display)
+        of each, e.g. ∂E_total/∂out_o1 · ∂out_o1/∂sum_o1 · w5 (`error_of(k)`: the error term
+        whose path goes through the k-th output)."""
+        paths = []
+        for k, (w_out, o) in enumerate(self.outgoing(unit), start=1):
+            ids, chain = self.delta(o, error_of(k))
+            paths.append((product([*(Ref(i) for i in ids), Ref(w_out)]),
+                          product([*chain, d(self.net(o), Var("out", unit))])))  # fmt: skip
+        return paths
+
     def hidden_layer(self) -> None:
-        act = self.hidden_act
+        act = self.acts["h"]
         if act.slope is not None:
             for unit in self.ex.hidden_units:
                 out, s = Var("out", unit), Var("sum", unit)
                 self.add(f"dout_{unit}_dsum_{unit}", "hidden", f"{act.name} slope at {unit}",
                          d(out, s), act.slope(Ref(f"out_{unit}"), Ref(f"sum_{unit}")),
                          group="slopes", kind="component")  # fmt: skip
-        # Through each output unit a path: the article's ∂E1/∂w1, ∂E2/∂w1, then their sum.
-        several = len(self.ex.output_units) > 1
+        if self.coupled:  # softmax: one ∂E_total/∂out_h per hidden unit, then each weight
+            for unit in self.ex.hidden_units:
+                paths = self.hidden_paths(unit, lambda k: self.E_total)
+                self.add(f"dE_dout_{unit}", "hidden", f"error gradient at the output of {unit}",
+                         d(self.E_total, Var("out", unit)), total([f for f, _ in paths]),
+                         chain=total([c for _, c in paths]), group="outs_h",
+                         kind="component")  # fmt: skip
+        several = len(self.ex.output_units) > 1 and not self.coupled
         for w, (src, unit) in self.ex.weights.items():
-            if not src.startswith("i"):
-                continue
-            W = symbol(w)
-            paths = []
-            for k, (w_out, o) in enumerate(self.outgoing(unit), start=1):
-                error = Var("E", str(k)) if several else self.E_total
-                ids, chain = self.delta(o, error)
-                factors = [*(Ref(i) for i in ids), Ref(w_out)]
-                chain = [*chain, d(self.net(o), Var("out", unit))]
-                if act.slope is not None:
-                    factors.append(Ref(f"dout_{unit}_dsum_{unit}"))
-                    chain.append(d(Var("out", unit), self.net(unit)))
-                factors.append(self.source_value(src))
-                chain.append(d(self.net(unit), W))
-                paths.append((k, error, product(factors), product(chain)))
-            if not several:
-                _, _, formula, chain = paths[0]
-                self.add(f"dE_d{w}", "hidden", f"gradient of {w}", d(self.E_total, W), formula,
-                         chain=chain, group=f"grad_{w}")  # fmt: skip
-                continue
-            for k, error, formula, chain in paths:
-                self.add(f"dE{k}_d{w}", "hidden", f"gradient of E{k} with respect to {w}",
-                         d(error, W), formula, chain=chain, group=f"grad_{w}")  # fmt: skip
+            if src.startswith("i"):
+                self.hidden_weight(w, src, unit, several)
+        if self.ex.update_biases:
+            for b, units in self.ex.biases_of.items():
+                if units[0].startswith("h"):
+                    terms = [self.through(u) for u in units]
+                    self.bias_gradient(
+                        b, "hidden", [f for f, _ in terms], [c for _, c in terms], units
+                    )
+        hidden = [w for w, (src, _) in self.ex.weights.items() if src.startswith("i")]
+        self.updates(hidden, "hidden")
+        self.updates([b for b, u in self.ex.biases_of.items() if u[0].startswith("h")]
+                     if self.ex.update_biases else [], "hidden")  # fmt: skip
+
+    def slope_factor(self, unit: str) -> tuple[list[Expr], list[Expr]]:
+        """The hidden unit's own factor ∂out_h/∂sum_h, if it has one: ([formula], [display])."""
+        if self.acts["h"].slope is None:
+            return [], []
+        return [Ref(f"dout_{unit}_dsum_{unit}")], [d(Var("out", unit), self.net(unit))]
+
+    def through(self, unit: str) -> tuple[Expr, Expr]:
+        """∂E_total/∂sum_h of a hidden unit (formula, display): what a bias of it gets."""
+        slope, shown = self.slope_factor(unit)
+        if self.coupled:
+            return product([Ref(f"dE_dout_{unit}"), *slope]), product(
+                [d(self.E_total, Var("out", unit)), *shown]
+            )
+        paths = self.hidden_paths(unit, lambda k: self.E_total)
+        inner = total([f for f, _ in paths])
+        return product([inner, *slope]) if slope else inner, total([c for _, c in paths])
+
+    def hidden_weight(self, w: str, src: str, unit: str, several: bool) -> None:
+        W, slope, shown = symbol(w), *self.slope_factor(unit)
+        tail = [*slope, self.value(src)], [*shown, d(self.net(unit), W)]
+        if self.coupled:
             self.add(f"dE_d{w}", "hidden", f"gradient of {w}", d(self.E_total, W),
-                     total([Ref(f"dE{k}_d{w}") for k, *_ in paths]),
-                     chain=total([d(error, W) for _, error, *_ in paths]),
+                     product([Ref(f"dE_dout_{unit}"), *tail[0]]),
+                     chain=product([d(self.E_total, Var("out", unit)), *tail[1]]),
                      group=f"grad_{w}")  # fmt: skip
-        self.updates(
-            [w for w, (src, _) in self.ex.weights.items() if src.startswith("i")], "hidden"
-        )
+            return
+        # Through each output unit a path: the article's ∂E1/∂w1, ∂E2/∂w1, then their sum.
+        errors = [Var("E", str(k)) if several else self.E_total for k in range(1, 5)]
+        paths = self.hidden_paths(unit, lambda k: errors[k - 1])
+        if not several:
+            formula, chain = paths[0]
+            self.add(f"dE_d{w}", "hidden", f"gradient of {w}", d(self.E_total, W),
+                     _chain(formula, tail[0]),
+                     chain=_chain(chain, tail[1]), group=f"grad_{w}")  # fmt: skip
+            return
+        for k, (formula, chain) in enumerate(paths, start=1):
+            self.add(f"dE{k}_d{w}", "hidden", f"gradient of E{k} with respect to {w}",
+                     d(errors[k - 1], W), _chain(formula, tail[0]), chain=_chain(chain, tail[1]),
+                     group=f"grad_{w}")  # fmt: skip
+        self.add(f"dE_d{w}", "hidden", f"gradient of {w}", d(self.E_total, W),
+                 total([Ref(f"dE{k}_d{w}") for k in range(1, len(paths) + 1)]),
+                 chain=total([d(errors[k], W) for k in range(len(paths))]),
+                 group=f"grad_{w}")  # fmt: skip
+
+    # --- the second forward pass ----------------------------------------------------------------
+
+    def after(self) -> None:
+        self.layer(self.ex.hidden_units, "after", "_after")
+        self.layer(self.ex.output_units, "after", "_after")
+        self.add("E_total_after", "after", "total error with the new weights",
+                 Var("E", "total", "+"), self.total_error("_after"),
+                 group="error_after")  # fmt: skip
 
     # --- the article's middle line ------------------------------------------------------------
 
@@ -242,19 +326,17 @@ class _Builder:
         ]
 
 
-def product(factors: list[Expr]) -> Expr:
-    return reduce(lambda a, b: a * b, factors)
-
-
-def total(terms: list[Expr]) -> Expr:
-    return reduce(lambda a, b: a + b, terms)
+def _chain(head: Expr, tail: list[Expr]) -> Expr:
+    """`head` times the factors of `tail`, left to right, as one flat product."""
+    return product([head, *tail])
 
 
 _BUILT: dict[tuple, tuple[StepDef, ...]] = {}
 
 
 def build_steps(exercise: Exercise) -> tuple[StepDef, ...]:
-    """The exercise's steps: forward pass, error, output layer, hidden layer (see module doc).
+    """The exercise's steps: forward pass, error, output layer, hidden layer (see module doc),
+    and the second forward pass if asked for.
 
     Built once per process for every exercise of the same network (what is asked does not
     change the steps), so that every cache keyed on a step serves them all.
@@ -267,22 +349,25 @@ def build_steps(exercise: Exercise) -> tuple[StepDef, ...]:
 
 def _build(exercise: Exercise) -> tuple[StepDef, ...]:
     b = _Builder(exercise)
-    b.forward()
+    b.layer(exercise.hidden_units, "forward")
+    b.layer(exercise.output_units, "forward")
     b.error()
     b.output_layer()
     b.hidden_layer()
+    if exercise.second_pass:
+        b.after()
     return tuple(b.expanded())
 
 
 def instruction_formulas(exercise: Exercise) -> dict[str, tuple[Expr, Expr]]:
-    """The rules the worksheet recalls, as (left, right) formulas of symbols: the units'
-    activation and the error."""
-    act = ACTIVATIONS[exercise.hidden]
-    loss = LOSSES[exercise.loss]
-    terms = [
-        loss.term(symbol(t), Var("out", o)) for t, o in zip(exercise.targets, exercise.output_units)
-    ]
-    shown = {"error": (Var("E", "total"), total(terms))}
-    if act.out is not None:
-        shown["activation"] = (Var("out"), act.out(Var("sum")))
+    """The rules the worksheet recalls, as (left, right) formulas of symbols: "error", and the
+    "hidden" and "output" activations (none for a linear layer; softmax written for o1)."""
+    b = _Builder(exercise)
+    shown = {"error": (Var("E", "total"), b.total_error(names=symbol))}
+    for layer, act in (("hidden", b.acts["h"]), ("output", b.acts["o"])):
+        if act is not None and act.out is not None:
+            shown[layer] = (Var("out"), act.out(Var("sum")))
+    if b.coupled:
+        exps = [exp(Var("sum", o)) for o in exercise.output_units]
+        shown["output"] = (Var("out", exercise.output_units[0]), Frac(exps[0], total(exps)))
     return shown

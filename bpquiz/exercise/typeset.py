@@ -8,12 +8,78 @@ typesetter (`LaTeX`, `Text` here; the print documents' HTML in `bpquiz.documents
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
-from .expr import Expr, Typesetter
+from .expr import Expr
 from .model import Exercise, StepDef, Variant
 from .network import symbol
+
+
+class Typesetter:
+    minus = "-"
+    times, cdot = "×", "·"
+
+    def __init__(self, numeric: bool = False):
+        self.numeric = numeric  # numbers substituted: "×" between factors instead of "·"
+
+    # The same typesetter for symbols and for numbers substituted (each other's twin, made once).
+    @cached_property
+    def symbolic(self) -> Typesetter:
+        return self._twin() if self.numeric else self
+
+    @cached_property
+    def numbers(self) -> Typesetter:
+        return self if self.numeric else self._twin()
+
+    def _twin(self) -> Typesetter:
+        twin = copy.copy(self)
+        twin.__dict__.pop("symbolic", None)
+        twin.__dict__.pop("numbers", None)
+        twin.numeric = not self.numeric
+        twin.__dict__["numbers" if self.numeric else "symbolic"] = self
+        return twin
+
+    def sign(self, op: str) -> str:
+        return {"+": "+", "-": self.minus, "*": self.times if self.numeric else self.cdot}[op]
+
+    def number(self, x: float, decimals: int | None = None) -> str:
+        """A constant (`decimals` None: shortest form, 0.1 or 2) or a result at fixed decimals."""
+        text = fixed(x, decimals) if decimals is not None else f"{x:g}"
+        return text.replace("-", self.minus)
+
+    def var(self, base: str, sub: str) -> str:
+        raise NotImplementedError
+
+    def partial(self, of: str) -> str:
+        raise NotImplementedError
+
+    def name(self, fn: str) -> str:
+        """A function's name, upright (tanh, ln, max)."""
+        return fn
+
+    def word(self, text: str) -> str:
+        """A word inside a formula (if, else), upright."""
+        return text
+
+    def join(self, op: str, left: str, right: str) -> str:
+        return f"{left} {self.sign(op)} {right}"
+
+    def frac(self, num: str, den: str) -> str:
+        raise NotImplementedError
+
+    def sup(self, base: str, power: str) -> str:
+        raise NotImplementedError
+
+    def paren(self, inner: str) -> str:
+        return f"({inner})"
+
+
+def fixed(x: float, decimals: int) -> str:
+    """`x` with exactly `decimals` decimals, never "-0.000"."""
+    text = f"{x:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 class LaTeX(Typesetter):
@@ -28,8 +94,11 @@ class LaTeX(Typesetter):
     def partial(self, of):
         return rf"\partial {of}"
 
-    def call(self, fn, arg):
-        return rf"\operatorname{{{fn}}}{self.paren(arg)}"
+    def name(self, fn):
+        return rf"\operatorname{{{fn}}}"
+
+    def word(self, text):
+        return rf"\text{{ {text} }}"
 
     def frac(self, num, den):
         return rf"\frac{{{num}}}{{{den}}}"
