@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-DEFAULT_TITLE = "Backpropagation exercise"
+DEFAULT_TITLE = "Backpropagation exercise"  # translated in the documents (i18n catalogs)
 DEFAULT_DECIMALS = 5
 PAPERS = ("a4", "letter")
 PAPER_NAMES = {"a4": "A4", "letter": "Letter"}

@@ -55,6 +55,8 @@ class Settings:
     course: str = ""
     example: bool = False
     roster: str | None = None  # the roster's file name, for the record
+    lang: str = "en"
+    space: bool = False  # room for working under each question (paper exams)
     exercise: Exercise = field(default_factory=Exercise)  # recorded in key.json on its own
 
     def as_dict(self) -> dict[str, Any]:
@@ -68,13 +70,15 @@ class Settings:
             "course": self.course,
             "example": self.example,
             "roster": self.roster,
+            "lang": self.lang,
+            "space": self.space,
         }
 
     @property
     def page(self) -> Any:
         from .documents.views import Page  # the documents subpackage: only where it renders
 
-        return Page(self.title, self.course, self.decimals)
+        return Page(self.title, self.course, self.decimals, self.lang, self.space)
 
 
 def plan(settings: Settings, roster: Sequence[Student] | None = None) -> tuple[list[Sheet], str]:
@@ -122,10 +126,10 @@ class Done:
     error: str = ""  # empty when the document was written; else "<kind>: <what went wrong>"
 
 
-def _warm_up(paper: str, in_worker: bool) -> None:
+def _warm_up(paper: str, lang: str, in_worker: bool) -> None:
     from .documents import sheets
 
-    sheets.warm_up(paper, in_worker)
+    sheets.warm_up(paper, lang, in_worker)
 
 
 def build_skeleton(kind: str, job: Job, settings: Settings, path: Path) -> Path:
@@ -255,7 +259,8 @@ class _Pipeline:
 
     def run(self, jobs: int | None) -> None:
         settings = self.settings
-        with Pool(workers_for(jobs, len(self.jobs)), _warm_up, (settings.paper,)) as pool:
+        warm = (settings.paper, settings.lang)
+        with Pool(workers_for(jobs, len(self.jobs)), _warm_up, warm) as pool:
             # The skeletons come from the run's first sheet, so that the output does not depend
             # on how sheets are shared out among workers.
             pending = {

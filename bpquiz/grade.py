@@ -105,10 +105,10 @@ def feedback_names(results: Sequence[Result]) -> list[str]:
 # --- the worker side --------------------------------------------------------------------------
 
 
-def _warm_up(paper: str, templates: tuple[str, ...], in_worker: bool) -> None:
+def _warm_up(paper: str, templates: tuple[str, ...], lang: str, in_worker: bool) -> None:
     from .documents import render
 
-    render.warm_up(papers=(paper,), templates=templates)
+    render.warm_up(papers=(paper,), templates=templates, lang=lang)
 
 
 def render_feedback(path: Path, context: dict[str, Any], paper: str) -> str:
@@ -144,17 +144,21 @@ def run_grade(
     summary: bool = True,
     jobs: int | None = None,
     progress: Progress | None = None,
+    lang: str | None = None,
 ) -> Run:
     """Grade everything under `inputs` against the key; write the reports to `out`.
 
-    `policy` None: `Policy(**policy_args)` at `decimals`, by default the key's.
+    `policy` None: `Policy(**policy_args)` at `decimals`, by default the key's; `lang`: the
+    feedback's and summary's language, by default the sheets' (the key's).
     """
+    from .documents import i18n
     from .documents.feedback import feedback_context, summary_context
     from .documents.views import Page
 
     key = load_key(key_path)
     check_out(out, force)
     settings = dict(key.settings)
+    lang = i18n.check(lang or str(settings.get("lang") or "en"))
     if policy is None:
         if decimals is None:
             decimals = int(settings.get("decimals", 5))
@@ -183,11 +187,8 @@ def run_grade(
     names = feedback_names(run.results)
     paper = str(settings.get("paper") or "a4")
     paper = paper if paper in PAPERS else "a4"
-    page = Page(
-        str(settings.get("title") or DEFAULT_TITLE),
-        str(settings.get("course") or ""),
-        policy.decimals,
-    )
+    title, course = str(settings.get("title") or DEFAULT_TITLE), str(settings.get("course") or "")
+    page = Page(title, course, policy.decimals, lang)
     clock = time.perf_counter()
     tasks = (len(run.results) if feedback else 0) + summary
     # In worker processes even for one document (this process writes grades.json meanwhile),
@@ -195,7 +196,8 @@ def run_grade(
     workers = workers_for(jobs, tasks)
     templates = ("feedback.html.j2",) * feedback + ("summary.html.j2",) * summary
     initializer = _warm_up if tasks else None
-    with Pool(workers, initializer, (paper, templates), in_process=jobs == 1 or not tasks) as pool:
+    warm = (paper, templates, lang)
+    with Pool(workers, initializer, warm, in_process=jobs == 1 or not tasks) as pool:
         folder = out / "feedback"
         rendering = []
         if feedback:

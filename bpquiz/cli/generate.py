@@ -10,12 +10,13 @@ import typer
 from rich.table import Table
 
 from ..constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPER_NAMES, PAPERS
+from ..documents import i18n
 from ..errors import BpquizError
 from ..exercise.codes import random_seed
 from ..exercise.model import Exercise
 from . import app
 from .console import err
-from .options import Decimals, LearningRate, Paper, exercise_options
+from .options import Decimals, Lang, LearningRate, Paper, exercise_options
 
 
 @app.command("generate")
@@ -62,6 +63,10 @@ def generate_command(
         ),
     ] = None,
     paper: Paper = None,
+    lang: Lang = None,
+    space: Annotated[
+        bool, typer.Option("--space", help="Room for working under each question (paper exams).")
+    ] = False,
     decimals: Decimals = None,
     lr: LearningRate = None,
     jobs: Annotated[
@@ -96,6 +101,8 @@ def generate_command(
         bpquiz generate --n 30 --exercise course.toml
 
         bpquiz generate --n 30 --preset tanh-ce --ask forward,error,output
+
+        bpquiz generate --n 30 --lang de --space
     """
     from ..generate import Settings, default_out, generate
     from ..roster import read_roster
@@ -121,6 +128,8 @@ def generate_command(
         course=_pick(course, sheet, "course", "", str),
         example=example,
         roster=roster.name if roster is not None else None,
+        lang=i18n.check(_pick(lang, sheet, "lang", "en", str)),
+        space=space,
         exercise=exercise,
     )
     target = out_dir if out_dir is not None else default_out(settings)

@@ -10,6 +10,7 @@ import typer
 from ..errors import BpquizError
 from . import app
 from .console import err, out
+from .options import Lang
 
 
 def _parse_points(items: list[str]) -> dict[str, float]:
@@ -115,6 +116,7 @@ def grade_command(
         Optional[int],
         typer.Option("--jobs", min=1, help="Worker processes for PDFs (default: all cores)."),
     ] = None,
+    lang: Lang = None,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -176,7 +178,7 @@ def grade_command(
     with bar:
         run = run_grade(
             submissions, key, out_dir, policy_args=policy_args, decimals=decimals, force=force,
-            feedback=feedback, summary=summary, jobs=jobs, progress=progress,
+            feedback=feedback, summary=summary, jobs=jobs, progress=progress, lang=lang,
         )  # fmt: skip
 
     if not quiet:

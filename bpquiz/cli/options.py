@@ -31,6 +31,14 @@ LearningRate = Annotated[
         help="Fix the learning rate η (default: drawn from 0.1, 0.2, …, 1.0).",
     ),
 ]
+Lang = Annotated[
+    Optional[str],
+    typer.Option(
+        "--lang",
+        metavar="en|de|fr|es",
+        help="The documents' language (default en; a catalog per language).",
+    ),
+]
 Paper = Annotated[
     Optional[str],
     typer.Option("--paper", help="Paper size: a4 or letter (default a4).", metavar="a4|letter"),

@@ -20,7 +20,13 @@ def histogram(percents: Sequence[float], bins: int = 10) -> list[int]:
     return counts
 
 
-def svg_histogram(percents: Sequence[float], width: int = 640, height: int = 190) -> str:
+def svg_histogram(
+    percents: Sequence[float],
+    words: tuple[str, str] = ("score (%)", "students"),
+    width: int = 640,
+    height: int = 190,
+) -> str:
+    """Students per 10-point band of the score; `words`: the two axes' titles."""
     counts = histogram(percents)
     top = max(counts) or 1
     left, bottom, right, head = 34, 26, 8, 10
@@ -63,11 +69,12 @@ def svg_histogram(percents: Sequence[float], width: int = 640, height: int = 190
         'stroke="#333" stroke-width="0.8"/>'
     )
     parts.append(
-        f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" text-anchor="middle">score (%)</text>'
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" text-anchor="middle">'
+        f"{escape(words[0])}</text>"
     )
     parts.append(
         f'<text x="9" y="{head + plot_h / 2:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 9 {head + plot_h / 2:.1f})">students</text>'
+        f'transform="rotate(-90 9 {head + plot_h / 2:.1f})">{escape(words[1])}</text>'
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -83,9 +90,14 @@ def _ticks(top: int) -> list[int]:
 
 
 def svg_facility(
-    per_step: dict[str, dict[str, Any]], step_ids: Sequence[str], width: int = 640
+    per_step: dict[str, dict[str, Any]],
+    step_ids: Sequence[str],
+    names: dict[str, str] | None = None,
+    width: int = 640,
 ) -> str:
-    """One stacked bar per step: shares correct, ecf, wrong, blank, unreadable."""
+    """One stacked bar per step: shares correct, ecf, wrong, blank, unreadable (`names`: each
+    status as the legend writes it)."""
+    names = names or {s: s for s in STATUSES}
     row, label_w, right, head = 13.0, 104, 32, 16
     height = int(head + row * len(step_ids) + 6)
     plot_w = width - label_w - right
@@ -98,8 +110,8 @@ def svg_facility(
     x = label_w
     for status in STATUSES:  # legend
         parts.append(f'<rect x="{x}" y="2" width="8" height="8" fill="{FILL[status]}"/>')
-        parts.append(f'<text x="{x + 11}" y="9">{status}</text>')
-        x += 14 + 6 * len(status) + 10
+        parts.append(f'<text x="{x + 11}" y="9">{escape(names[status])}</text>')
+        x += 14 + 6 * len(names[status]) + 10
     for k, sid in enumerate(step_ids):
         s = per_step[sid]
         total = sum(s[st] for st in STATUSES) or 1

@@ -11,16 +11,28 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ..constants import DEFAULT_TITLE, STATUSES
+from ..exercise.functions import N_
 from ..exercise.model import Exercise
+from ..exercise.solve import carried
 from ..exercise.typeset import lines, phase_title
 from ..marking.grading import Policy
 from ..marking.match import Result
 from ..marking.reports import number
 from ..marking.submissions import Problem
 from .charts import svg_facility, svg_histogram
-from .views import NUMBERS, Page, step_numbers
+from .i18n import decimal_sign
+from .views import Page, math_for, step_numbers, tr
 
 SHOW_WORKED = ("wrong", "blank", "unreadable")
+STATUS_NAMES = {"correct": N_("correct"), "ecf": N_("ecf"), "wrong": N_("wrong"),
+                "blank": N_("blank"), "unreadable": N_("unreadable"),
+                "imprecise": N_("imprecise"), "missing": N_("missing")}  # fmt: skip
+
+
+def status_names(lang: str) -> dict[str, str]:
+    _ = tr(lang)
+    return {status: _(text) for status, text in STATUS_NAMES.items()}
 
 
 def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, Any]:
@@ -34,6 +46,8 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
     variant = result.sheet.variant
     exercise = variant.exercise
     decimals = policy.decimals
+    _, NUMBERS = math_for(page.lang)
+    kept = carried(variant, decimals)
     numbers = step_numbers(exercise)
     marks = {m.id: m for m in g.marks}
     phases = []
@@ -41,15 +55,15 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
         steps = []
         for d in definitions:
             m = marks[d.id]
-            shown = lines(d, NUMBERS, exercise, variant, decimals)
+            shown = lines(d, NUMBERS, exercise, variant, decimals, kept)
             steps.append(
                 {
                     "number": numbers[d.id],
                     "id": d.id,
-                    "label": d.label,
+                    "label": d.label.translated(tr(page.lang)),
                     "symbol": shown.symbol,
                     "written": m.written.strip(),
-                    "read_as": read_as(m.written, m.parsed, decimals),
+                    "read_as": read_as(m.written, m.parsed, decimals, page.lang),
                     "key": NUMBERS.number(m.key, decimals),
                     "status": m.status,
                     "points": number(m.points),
@@ -61,9 +75,12 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
                     "lines": [*shown.derivation, shown.numbers] if m.status in SHOW_WORKED else [],
                 }
             )
-        phases.append({"title": phase_title(exercise, phase), "steps": steps})
+        phases.append({"title": phase_title(exercise, phase, tr(page.lang)), "steps": steps})
     return {
-        "title": page.title,
+        "lang": page.lang,
+        "statuses": STATUSES,
+        "status_names": status_names(page.lang),
+        "title": tr(page.lang)(DEFAULT_TITLE) if page.title == DEFAULT_TITLE else page.title,
         "course": page.course,
         "version": result.version,
         "student_id": result.student_id,
@@ -73,25 +90,31 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
         "percent": f"{g.percent:.0f}",
         "counts": g.counts(),
         "decimals": decimals,
-        "tolerance": policy.describe()["tolerance"],
+        "tolerance": policy.describe()["tolerance"].replace(".", decimal_sign(page.lang)),
         "ecf_credit": number(policy.ecf_credit * 100, 0) if policy.ecf else "",
         "phases": phases,
     }
 
 
-def read_as(written: str, parsed: float | None, decimals: int) -> str:
-    """How a messy answer was read, when that is not plain from the text ("0,601" -> 0.601)."""
+def read_as(written: str, parsed: float | None, decimals: int, lang: str = "en") -> str:
+    """How a messy answer was read, when that is not plain from the text ("0,601" -> 0.601;
+    in a language with a decimal comma, "0.601" -> 0,601)."""
     if parsed is None:
         return ""
     plain = written.strip()
-    if re.fullmatch(r"-?\d+\.\d+|-?\d+", plain):
+    sign = decimal_sign(lang)
+    if re.fullmatch(r"-?\d+\.\d+|-?\d+", plain) and sign == ".":
+        return ""
+    if re.fullmatch(r"-?\d+,\d+|-?\d+", plain) and sign == ",":
         return ""
     # Keep the decimals as written ("1,55040" reads as 1.55040, not 1.5504), unless an exponent
     # moves the point.
     places = re.fullmatch(r"[^\deE×·]*\d*[.,](\d+)\s*", plain)
     if places and abs(parsed) < 1e6:
-        return f"{parsed:.{len(places.group(1))}f}".replace("-", "−")
-    return f"{parsed:.{max(decimals, 1) + 3}g}".replace("-", "−")
+        text = f"{parsed:.{len(places.group(1))}f}"
+    else:
+        text = f"{parsed:.{max(decimals, 1) + 3}g}"
+    return text.replace("-", "−").replace(".", sign)
 
 
 def summary_context(
@@ -110,25 +133,36 @@ def summary_context(
         key=lambda sid: (-(per_step[sid]["wrong"] + per_step[sid]["unreadable"]), order.index(sid)),
     )[:8]
     n = stats["graded"]
+    _ = tr(page.lang)
+    sign = decimal_sign(page.lang)
+
+    def pct(x: float) -> str:
+        return f"{x:.1f}".replace(".", sign)
+
     return {
-        "title": page.title,
+        "lang": page.lang,
+        "title": tr(page.lang)(DEFAULT_TITLE) if page.title == DEFAULT_TITLE else page.title,
         "course": page.course,
         "graded": n,
         "problems": len(problems),
         "stats": stats,
-        "mean": f"{stats['mean_percent']:.1f}" if n else "–",
-        "median": f"{stats['median_percent']:.1f}" if n else "–",
-        "stdev": f"{stats['stdev_percent']:.1f}" if stats["stdev_percent"] is not None else "–",
-        "low": f"{stats['min_percent']:.1f}" if n else "–",
-        "high": f"{stats['max_percent']:.1f}" if n else "–",
-        "tolerance": policy.describe()["tolerance"],
-        "ecf": f"on, {number(policy.ecf_credit * 100, 0)}% credit" if policy.ecf else "off",
-        "histogram": svg_histogram([r.graded.percent for r in results]),
-        "facility": svg_facility(per_step, order),
+        "mean": pct(stats["mean_percent"]) if n else "–",
+        "median": pct(stats["median_percent"]) if n else "–",
+        "stdev": pct(stats["stdev_percent"]) if stats["stdev_percent"] is not None else "–",
+        "low": pct(stats["min_percent"]) if n else "–",
+        "high": pct(stats["max_percent"]) if n else "–",
+        "tolerance": policy.describe()["tolerance"].replace(".", sign),
+        "ecf": _("on, %(credit)s %% credit") % {"credit": number(policy.ecf_credit * 100, 0)}
+        if policy.ecf
+        else _("off"),
+        "histogram": svg_histogram(
+            [r.graded.percent for r in results], (_("score (%)"), _("students"))
+        ),
+        "facility": svg_facility(per_step, order, status_names(page.lang)),
         "most_wrong": [
             {
                 "id": sid,
-                "label": exercise.by_id[sid].label,
+                "label": exercise.by_id[sid].label.translated(_),
                 "wrong": per_step[sid]["wrong"] + per_step[sid]["unreadable"],
                 "share": f"{100 * (per_step[sid]['wrong'] + per_step[sid]['unreadable']) / n:.0f}"
                 if n

@@ -11,9 +11,8 @@ from html import escape
 from ..exercise.typeset import Typesetter
 
 # Unicode sub- and superscript forms of the characters bpquiz's names use (all in DejaVu).
-_SUB = str.maketrans("0123456789aehlotx+−", "₀₁₂₃₄₅₆₇₈₉ₐₑₕₗₒₜₓ₊₋")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789+−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
-_SUB_CHARS = frozenset("0123456789aehlotx+−")
 _SUP_CHARS = frozenset("0123456789+−")
 
 
@@ -27,10 +26,11 @@ class PrintMath(Typesetter):
       text and only the few upright pieces (numbers) are wrapped (`<span class="u">`);
     - a formula with numbers substituted is upright (`math`): numbers are plain text and the few
       variables (the `e` of the sigmoid) are wrapped in `<i>`;
-    - simple subscripts and superscripts (h1, o2, total, +, 2) use Unicode's sub/superscript
-      letters, which DejaVu draws as such; anything else falls back to `<sub>`/`<sup>`;
-    - operators and parentheses are plain text; fractions stay stacked (`span.frac`), but for
-      the ½ of a line with numbers.
+    - digit subscripts and simple superscripts (5, 12, +, 2) use Unicode's sub/superscript
+      characters, which DejaVu draws as such; a subscript with letters (h1, o2, total) is a
+      `<sub>`, since DejaVu's subscript letters are hard to read (its ₒ looks like a 0);
+    - operators and parentheses are plain text; fractions stay stacked (`span.frac`), but ½ is
+      the one glyph ½ everywhere, as the article writes it.
 
     `formula(html)` wraps a typeset fragment in its container span.
     """
@@ -55,7 +55,7 @@ class PrintMath(Typesetter):
             name = f"<i>{name}</i>"
         if not sub:
             return name
-        if set(sub) <= _SUB_CHARS:
+        if sub.isdigit():
             return name + sub.translate(_SUB)
         return f"{name}<sub>{escape(sub)}</sub>"
 
@@ -65,10 +65,9 @@ class PrintMath(Typesetter):
         return f"{base}<sup>{power}</sup>"
 
     def frac(self, num: str, den: str) -> str:
-        # A stacked fraction costs WeasyPrint ~5 ms; in a line with numbers (drawn per student)
-        # the ½ of the error is the one-glyph ½, as the article writes it.
-        if self.numeric and (num, den) == ("1", "2"):
-            return "½"
+        # A stacked fraction costs WeasyPrint ~5 ms: the ½ of the error is the one glyph ½.
+        if (num, den) in (("1", "2"), (self._upright("1"), self._upright("2"))):
+            return self._upright("½")
         return (
             f'<span class="frac"><span class="num">{num}</span>'
             f'<span class="den">{den}</span></span>'
@@ -76,3 +75,12 @@ class PrintMath(Typesetter):
 
     def partial(self, of: str) -> str:
         return f"∂{of}"
+
+    def name(self, fn: str) -> str:
+        return self._upright(escape(fn))
+
+    def word(self, text: str) -> str:
+        return self._upright(escape(self.words(text)))
+
+    def _upright(self, text: str) -> str:
+        return text if self.numeric else '<span class="u">' + text + "</span>"

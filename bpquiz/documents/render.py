@@ -31,6 +31,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from .. import __version__
 from ..constants import PAPERS, STATUS_COLOURS
+from . import i18n
 from .pdfio import FIELD_APPEARANCE, FIELD_FONT, FIELD_FONT_NAME
 
 # PDF 32000-1: field flag ReadOnly (table 221); annotation flags Hidden and Print (table 165).
@@ -49,7 +50,8 @@ def math(html: str) -> Markup:
 
 
 @functools.cache
-def environment() -> jinja2.Environment:
+def environment(lang: str = "en") -> jinja2.Environment:
+    """The templates in one language: `_("…")` in a template is that language's catalog."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -57,7 +59,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["bpquiz_version"] = __version__
     env.filters["math"] = math
     env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]  # "E1" stays "E1"
@@ -92,17 +96,20 @@ def stylesheets(paper: str) -> tuple[weasyprint.CSS, ...]:
 _PAGE = {"a4": "A4", "letter": "letter"}  # CSS page size names
 
 
-def warm_up(papers: Iterable[str] = ("a4",), templates: Iterable[str] = ()) -> None:
+def warm_up(
+    papers: Iterable[str] = ("a4",), templates: Iterable[str] = (), lang: str = "en"
+) -> None:
     """Load templates, stylesheets and fonts now (e.g. in a worker process initializer)."""
     for paper in papers:
         stylesheets(paper)
     for name in templates:
-        environment().get_template(name)
+        environment(lang).get_template(name)
 
 
 def render_html(template_name: str, context: Mapping[str, Any]) -> str:
-    """The template rendered with `context` (autoescaped; a missing variable raises)."""
-    return environment().get_template(template_name).render(context)
+    """The template rendered with `context` (autoescaped; a missing variable raises), in the
+    language `context["lang"]` (default English)."""
+    return environment(context.get("lang", "en")).get_template(template_name).render(context)
 
 
 def render_pdf(

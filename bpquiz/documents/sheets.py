@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..exercise.key import Sheet
 from . import render, stamping
-from .views import Page, solution_context, worksheet_context
+from .solution import solution_context
+from .views import Page, worksheet_context
 
 # kind -> (template, has form fields, context)
 KINDS = {
@@ -21,11 +22,9 @@ KINDS = {
 }
 
 
-def warm_up(paper: str, in_worker: bool = True) -> None:
+def warm_up(paper: str, lang: str = "en", in_worker: bool = True) -> None:
     """Load templates, CSS and fonts now: once per worker process."""
-    render.warm_up(
-        papers=(paper,), templates=(*(t for t, _, _ in KINDS.values()), "network.svg.j2")
-    )
+    render.warm_up(papers=(paper,), templates=tuple(t for t, _, _ in KINDS.values()), lang=lang)
     if in_worker:
         gc.freeze()  # fonts, styles, templates live as long as the worker: no need to scan them
 

@@ -13,6 +13,11 @@ from typing import Any
 LEAK = 0.01  # the slope of a leaky ReLU below 0
 
 
+def N_(text: str) -> str:
+    """A message for the documents' catalogs, translated where it is shown (gettext's N_)."""
+    return text
+
+
 @dataclass(frozen=True)
 class Function:
     compute: Callable[[float], float]  # on a float
@@ -20,10 +25,13 @@ class Function:
     show: Callable[[Any, str], str]  # (typesetter, argument as written) -> the call written
 
 
+IF, ELSE = N_("if"), N_("else")
+
+
 def _cases(ts: Any, arg: str, low: str) -> str:
     """A ReLU's slope: 1 above 0, `low` below."""
     zero, one = ts.number(0.0), ts.number(1.0)
-    return ts.paren(f"{one} {ts.word('if')} {arg} > {zero}, {ts.word('else')} {low}")
+    return ts.paren(f"{one} {ts.word(IF)} {arg} > {zero}, {ts.word(ELSE)} {low}")
 
 
 FUNCTIONS: dict[str, Function] = {

@@ -72,7 +72,7 @@ def variant_dict(variant: Variant, decimals: int = 5) -> dict[str, Any]:
             {
                 "id": s.id,
                 "phase": s.definition.phase,
-                "label": s.definition.label,
+                "label": str(s.definition.label),
                 "value": s.value,
                 "inputs": list(s.definition.inputs),
                 "symbol": typeset(s.definition.symbol, LaTeX(), ex),
@@ -94,7 +94,7 @@ def step_definitions(exercise: Exercise) -> tuple[dict[str, Any], ...]:
         {
             "id": d.id,
             "phase": d.phase,
-            "label": d.label,
+            "label": str(d.label),
             "inputs": list(d.inputs),
             "symbol": typeset(d.symbol, LaTeX(), exercise),
             "formula": typeset(d.formula, LaTeX(), exercise),

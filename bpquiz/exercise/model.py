@@ -32,6 +32,25 @@ UNASKED = ("given", "computed")
 
 
 @dataclass(frozen=True)
+class Label:
+    """A step's few words: English text with {placeholders}, and their values. The documents
+    translate `text` (a gettext message id) and then fill in the values."""
+
+    text: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, text: str, **params: str):
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "params", tuple(params.items()))
+
+    def __str__(self) -> str:
+        return self.text.format(**dict(self.params))
+
+    def translated(self, gettext) -> str:
+        return gettext(self.text).format(**dict(self.params))
+
+
+@dataclass(frozen=True)
 class StepDef:
     """One value of the cycle, defined once: its formula computes it and typesets it.
 
@@ -44,7 +63,7 @@ class StepDef:
 
     id: str
     phase: str
-    label: str  # a few words for the worksheet and feedback, e.g. "output of h1"
+    label: Label  # a few words for the worksheet and feedback, e.g. "output of h1"
     symbol: Expr
     formula: Expr
     chain: Expr | None = None

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from functools import reduce
 
 from .expr import Expr, Frac, Neg, Partial, Ref, Var, exp, expand
-from .model import Exercise, StepDef
+from .functions import N_
+from .model import Exercise, Label, StepDef
 from .units import ACTIVATIONS, LOSSES
 
 
@@ -44,6 +45,14 @@ def total(terms: list[Expr]) -> Expr:
     return reduce(lambda a, b: a + b, terms)
 
 
+# The forward steps' labels, in the first pass and in the second.
+_BEFORE = {"sum": N_("weighted sum into {unit}"), "out": N_("output of {unit}"),
+           "softmax": N_("softmax output of {unit}")}  # fmt: skip
+_AFTER = {"sum": N_("weighted sum into {unit} with the new weights"),
+          "out": N_("output of {unit} with the new weights"),
+          "softmax": N_("softmax output of {unit} with the new weights")}  # fmt: skip
+
+
 class _Builder:
     """Appends the steps of one exercise, phase by phase (see `build_steps`)."""
 
@@ -55,7 +64,7 @@ class _Builder:
         self.coupled = ex.output == "softmax"  # with cross-entropy: ∂E/∂sum_o = out_o − t
         self.E_total = Var("E", "total")
 
-    def add(self, id: str, phase: str, label: str, symbol_: Expr, formula: Expr, **more) -> None:
+    def add(self, id: str, phase: str, label: Label, symbol_: Expr, formula: Expr, **more) -> None:
         self.steps.append(StepDef(id, phase, label, symbol_, formula, **more))
 
     def value(self, unit: str, after: str = "") -> Expr:
@@ -88,23 +97,27 @@ class _Builder:
             bias = self.ex.bias_of[unit]
             weighted = total(terms) + Ref(new.get(bias, bias))
             sup = "+" if after else ""
-            words = " with the new weights" if after else ""
+            label = _AFTER if after else _BEFORE
             out_id, sum_id = f"out_{unit}{after}", f"sum_{unit}{after}"
             if self.linear(unit):
-                self.add(out_id, phase, f"output of {unit}{words}", Var("out", unit, sup),
+                self.add(out_id, phase, Label(label["out"], unit=unit),
+                         Var("out", unit, sup),
                          weighted, group=f"{unit}{after}")  # fmt: skip
                 continue
-            self.add(sum_id, phase, f"weighted sum into {unit}{words}", Var("sum", unit, sup),
+            self.add(sum_id, phase, Label(label["sum"], unit=unit),
+                     Var("sum", unit, sup),
                      weighted, group=f"{unit}{after}" if not self.coupled or unit[0] == "h"
                      else f"sums{after}")  # fmt: skip
             if unit[0] == "o" and self.coupled:
                 continue  # softmax needs every sum first
-            self.add(out_id, phase, f"output of {unit}{words}", Var("out", unit, sup),
+            self.add(out_id, phase, Label(label["out"], unit=unit),
+                     Var("out", unit, sup),
                      self.acts[unit[0]].out(Ref(sum_id)), group=f"{unit}{after}")  # fmt: skip
         if units and units[0][0] == "o" and self.coupled:
             exps = [exp(Ref(f"sum_{u}{after}")) for u in units]
             for unit, e in zip(units, exps):
-                self.add(f"out_{unit}{after}", phase, f"softmax output of {unit}{words}",
+                self.add(f"out_{unit}{after}", phase,
+                         Label(label["softmax"], unit=unit),
                          Var("out", unit, sup), Frac(e, total(exps)),
                          group=f"outs{after}")  # fmt: skip
 
@@ -123,14 +136,14 @@ class _Builder:
     def error(self) -> None:
         pairs = list(zip(self.ex.targets, self.ex.output_units))
         if len(pairs) == 1 or self.loss.gradient is None:
-            self.add("E_total", "error", "total error", self.E_total, self.total_error(),
+            self.add("E_total", "error", Label("total error"), self.E_total, self.total_error(),
                      group="error")  # fmt: skip
             return
         for k, (target, unit) in enumerate(pairs, start=1):
             term = self.loss.term(Ref(target), Ref(f"out_{unit}"))
-            self.add(f"E{k}", "error", f"error at {unit}", Var("E", str(k)),
+            self.add(f"E{k}", "error", Label("error at {unit}", unit=unit), Var("E", str(k)),
                      Neg(term) if self.loss.negated else term, group="error")  # fmt: skip
-        self.add("E_total", "error", "total error", self.E_total,
+        self.add("E_total", "error", Label("total error"), self.E_total,
                  total([Ref(f"E{k}") for k in range(1, len(pairs) + 1)]),
                  group="error")  # fmt: skip
 
@@ -154,15 +167,17 @@ class _Builder:
         for target, unit in zip(self.ex.targets, self.ex.output_units):
             out, s, group = Var("out", unit), Var("sum", unit), f"factors_{unit}"
             if self.coupled:
-                self.add(f"dE_dsum_{unit}", "output", f"error gradient at the sum into {unit}",
+                self.add(f"dE_dsum_{unit}", "output",
+                         Label("error gradient at the sum into {unit}", unit=unit),
                          d(self.E_total, s), Ref(f"out_{unit}") - Ref(target), group="factors",
                          kind="component")  # fmt: skip
                 continue
-            self.add(f"dE_dout_{unit}", "output", f"error gradient at the output of {unit}",
+            self.add(f"dE_dout_{unit}", "output",
+                     Label("error gradient at the output of {unit}", unit=unit),
                      d(self.E_total, out), self.loss.gradient(Ref(target), Ref(f"out_{unit}")),
                      group=group, kind="component")  # fmt: skip
             if act.slope is not None:
-                self.add(f"dout_{unit}_dsum_{unit}", "output", f"{act.name} slope at {unit}",
+                self.add(f"dout_{unit}_dsum_{unit}", "output", Label(act.slope_label, unit=unit),
                          d(out, s), act.slope(Ref(f"out_{unit}"), Ref(f"sum_{unit}")),
                          group=group, kind="component")  # fmt: skip
 
@@ -172,7 +187,8 @@ class _Builder:
             ids, chain = self.delta(unit, self.E_total)
             for w, src in self.incoming(unit):
                 factors = [Ref(i) for i in ids] + [self.value(src)]
-                self.add(f"dE_d{w}", "output", f"gradient of {w}", d(self.E_total, symbol(w)),
+                self.add(f"dE_d{w}", "output", Label("gradient of {p}", p=w),
+                         d(self.E_total, symbol(w)),
                          product(factors), chain=product([*chain, d(self.net(unit), symbol(w))]),
                          group=f"grad_{unit}")  # fmt: skip
         outputs = self.ex.output_units
@@ -191,7 +207,8 @@ class _Builder:
     ) -> None:
         """∂E_total/∂b: the sum over the units it feeds of ∂E_total/∂sum · ∂sum/∂b (which is 1)."""
         chain = total([c * d(self.net(u), symbol(b)) for c, u in zip(chains, units)])
-        self.add(f"dE_d{b}", phase, f"gradient of {b}", d(self.E_total, symbol(b)), total(terms),
+        self.add(f"dE_d{b}", phase, Label("gradient of {p}", p=b), d(self.E_total, symbol(b)),
+                 total(terms),
                  chain=chain, group="grad_biases")  # fmt: skip
 
     def updates(self, parameters: list[str], phase: str) -> None:
@@ -201,7 +218,7 @@ class _Builder:
             else:
                 group = "new_biases"
             base, sub = (p[0], p[1:]) if not p.startswith("b_") else ("b", p[2:])
-            self.add(f"new_{p}", phase, f"updated {p}", Var(base, sub, "+"),
+            self.add(f"new_{p}", phase, Label("updated {p}", p=p), Var(base, sub, "+"),
                      Ref(p) - Ref("learning_rate") * Ref(f"dE_d{p}"), group=group,
                      kind="update")  # fmt: skip
 
@@ -223,13 +240,14 @@ class _Builder:
         if act.slope is not None:
             for unit in self.ex.hidden_units:
                 out, s = Var("out", unit), Var("sum", unit)
-                self.add(f"dout_{unit}_dsum_{unit}", "hidden", f"{act.name} slope at {unit}",
+                self.add(f"dout_{unit}_dsum_{unit}", "hidden", Label(act.slope_label, unit=unit),
                          d(out, s), act.slope(Ref(f"out_{unit}"), Ref(f"sum_{unit}")),
                          group="slopes", kind="component")  # fmt: skip
         if self.coupled:  # softmax: one ∂E_total/∂out_h per hidden unit, then each weight
             for unit in self.ex.hidden_units:
                 paths = self.hidden_paths(unit, lambda k: self.E_total)
-                self.add(f"dE_dout_{unit}", "hidden", f"error gradient at the output of {unit}",
+                self.add(f"dE_dout_{unit}", "hidden",
+                         Label("error gradient at the output of {unit}", unit=unit),
                          d(self.E_total, Var("out", unit)), total([f for f, _ in paths]),
                          chain=total([c for _, c in paths]), group="outs_h",
                          kind="component")  # fmt: skip
@@ -270,7 +288,7 @@ class _Builder:
         W, slope, shown = symbol(w), *self.slope_factor(unit)
         tail = [*slope, self.value(src)], [*shown, d(self.net(unit), W)]
         if self.coupled:
-            self.add(f"dE_d{w}", "hidden", f"gradient of {w}", d(self.E_total, W),
+            self.add(f"dE_d{w}", "hidden", Label("gradient of {p}", p=w), d(self.E_total, W),
                      product([Ref(f"dE_dout_{unit}"), *tail[0]]),
                      chain=product([d(self.E_total, Var("out", unit)), *tail[1]]),
                      group=f"grad_{w}")  # fmt: skip
@@ -280,15 +298,16 @@ class _Builder:
         paths = self.hidden_paths(unit, lambda k: errors[k - 1])
         if not several:
             formula, chain = paths[0]
-            self.add(f"dE_d{w}", "hidden", f"gradient of {w}", d(self.E_total, W),
+            self.add(f"dE_d{w}", "hidden", Label("gradient of {p}", p=w), d(self.E_total, W),
                      _chain(formula, tail[0]),
                      chain=_chain(chain, tail[1]), group=f"grad_{w}")  # fmt: skip
             return
         for k, (formula, chain) in enumerate(paths, start=1):
-            self.add(f"dE{k}_d{w}", "hidden", f"gradient of E{k} with respect to {w}",
+            self.add(f"dE{k}_d{w}", "hidden",
+                     Label("gradient of E{k} with respect to {w}", k=str(k), w=w),
                      d(errors[k - 1], W), _chain(formula, tail[0]), chain=_chain(chain, tail[1]),
                      group=f"grad_{w}")  # fmt: skip
-        self.add(f"dE_d{w}", "hidden", f"gradient of {w}", d(self.E_total, W),
+        self.add(f"dE_d{w}", "hidden", Label("gradient of {p}", p=w), d(self.E_total, W),
                  total([Ref(f"dE{k}_d{w}") for k in range(1, len(paths) + 1)]),
                  chain=total([d(errors[k], W) for k in range(len(paths))]),
                  group=f"grad_{w}")  # fmt: skip
@@ -298,7 +317,7 @@ class _Builder:
     def after(self) -> None:
         self.layer(self.ex.hidden_units, "after", "_after")
         self.layer(self.ex.output_units, "after", "_after")
-        self.add("E_total_after", "after", "total error with the new weights",
+        self.add("E_total_after", "after", Label("total error with the new weights"),
                  Var("E", "total", "+"), self.total_error("_after"),
                  group="error_after")  # fmt: skip
 

@@ -62,7 +62,7 @@ MAZUR_EXAMPLE: Mapping[str, float] = MappingProxyType({
 # The names a course file and the command line use for an Exercise's fields.
 ALIASES = {"hidden_act": "hidden", "output_act": "output"}
 FIELDS = {f.name for f in fields(Exercise)} - {"name"}
-SHEET_KEYS = ("title", "course", "decimals", "paper", "lr")
+SHEET_KEYS = ("title", "course", "decimals", "paper", "lr", "lang")
 
 
 def parse_shape(text: Any) -> tuple[int, int, int]:

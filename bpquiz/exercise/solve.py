@@ -43,3 +43,14 @@ def solve(exercise: Exercise, given: Mapping[str, float], version: str = "") -> 
 def formula(exercise: Exercise, step_id: str) -> tuple[tuple[str, ...], Callable[..., float]]:
     """A step's inputs (`StepDef.inputs`) and its formula as a function of them, in that order."""
     return compile_formula(exercise.by_id[step_id].formula)
+
+
+def carried(variant: Variant, decimals: int) -> dict[str, float]:
+    """Every step as a student carries it: computed from the given values and the earlier
+    results rounded to `decimals`, then rounded itself (the key keeps the exact values)."""
+    exercise = variant.exercise
+    env = dict(variant.given)
+    for step in exercise.steps:
+        names, fn = formula(exercise, step.id)
+        env[step.id] = float(f"{fn(*(env[n] for n in names)):.{decimals}f}")
+    return {sid: env[sid] for sid in exercise.step_ids}

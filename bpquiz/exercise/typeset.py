@@ -9,6 +9,7 @@ typesetter (`LaTeX`, `Text` here; the print documents' HTML in `bpquiz.documents
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -21,8 +22,10 @@ class Typesetter:
     minus = "-"
     times, cdot = "×", "·"
 
-    def __init__(self, numeric: bool = False):
+    def __init__(self, numeric: bool = False, decimal: str = ".", words=None):
         self.numeric = numeric  # numbers substituted: "×" between factors instead of "·"
+        self.decimal = decimal  # the decimal sign of the document's language
+        self.words = words or (lambda text: text)  # gettext, for the words inside formulas
 
     # The same typesetter for symbols and for numbers substituted (each other's twin, made once).
     @cached_property
@@ -47,7 +50,7 @@ class Typesetter:
     def number(self, x: float, decimals: int | None = None) -> str:
         """A constant (`decimals` None: shortest form, 0.1 or 2) or a result at fixed decimals."""
         text = fixed(x, decimals) if decimals is not None else f"{x:g}"
-        return text.replace("-", self.minus)
+        return text.replace("-", self.minus).replace(".", self.decimal)
 
     def var(self, base: str, sub: str) -> str:
         raise NotImplementedError
@@ -60,8 +63,8 @@ class Typesetter:
         return fn
 
     def word(self, text: str) -> str:
-        """A word inside a formula (if, else), upright."""
-        return text
+        """A word inside a formula (if, else), upright, in the document's language."""
+        return self.words(text)
 
     def join(self, op: str, left: str, right: str) -> str:
         return f"{left} {self.sign(op)} {right}"
@@ -147,20 +150,22 @@ def typeset(
     exercise: Exercise,
     variant: Variant | None = None,
     decimals: int = 5,
+    values: Mapping[str, float] | None = None,
 ) -> str:
     """`e` in the typesetter's language: with symbols, or with `variant`'s numbers substituted.
 
     Given values are written as given (0.1, not 0.10000); step values at `decimals` decimals,
-    as a student carries them.
+    as a student carries them: `values` (default: the variant's own).
     """
     if variant is None:
         return e.show(ts, lambda name: typeset(symbol_of(exercise, name), ts, exercise))
     given = variant.given
+    shown = variant.values if values is None else values
 
     def number(name: str) -> str:
         if name in given:
             return ts.number(given[name])
-        return ts.number(variant.values[name], decimals)
+        return ts.number(shown[name], decimals)
 
     return e.show(ts, number)
 
@@ -190,18 +195,28 @@ def lines(
     exercise: Exercise,
     variant: Variant | None = None,
     decimals: int = 5,
+    carried: Mapping[str, float] | None = None,
 ) -> StepLines:
-    """A step as the solution, the feedback and `bpquiz solve` show it (see StepLines)."""
+    """A step as the solution, the feedback and `bpquiz solve` show it (see StepLines).
+
+    The numbers are carried as a student carries them (`solve.carried`: each earlier result
+    rounded to `decimals`), and the result is the shown arithmetic rounded, so that every line
+    adds up with a calculator. Pass `carried` when showing many steps of one variant.
+    """
     symbolic = _symbolic_lines(step, ts.symbolic, exercise)
     if variant is None:
         return symbolic
+    if carried is None:
+        from .solve import carried as carry
+
+        carried = carry(variant, decimals)
     numeric = ts.numbers
     return StepLines(
         symbolic.symbol,
         symbolic.derivation,
         symbolic.formula,
-        typeset(step.formula, numeric, exercise, variant, decimals),
-        numeric.number(variant.values[step.id], decimals),
+        typeset(step.formula, numeric, exercise, variant, decimals, carried),
+        numeric.number(carried[step.id], decimals),
     )
 
 
@@ -220,13 +235,22 @@ def _symbolic_lines(step: StepDef, ts: Typesetter, exercise: Exercise) -> StepLi
     return StepLines(show(step.symbol), tuple(derivation), formula)
 
 
-def phase_title(exercise: Exercise, phase: str) -> str:
-    """A phase's heading: "Forward pass", "Backward pass: output layer (w5–w8)", …"""
+def phase_title(exercise: Exercise, phase: str, gettext=lambda text: text) -> str:
+    """A phase's heading: "Forward pass", "Backward pass: output layer (w5–w8)", … (`gettext`
+    translates the message, then the names are filled in)."""
+    _ = gettext
     layer = {"output": "o", "hidden": "h"}.get(phase)
     if layer is None:
-        return {"forward": "Forward pass", "error": "Total error",
-                "after": "Second forward pass, with the new weights"}[phase]  # fmt: skip
-    weights = [w for w, (_, dst) in exercise.weights.items() if dst.startswith(layer)]
+        return {"forward": _("Forward pass"), "error": _("Total error"),
+                "after": _("Second forward pass, with the new weights")}[phase]  # fmt: skip
+    weights = [w for w, (_src, dst) in exercise.weights.items() if dst.startswith(layer)]
     span = weights[0] if len(weights) == 1 else f"{weights[0]}–{weights[-1]}"
-    kind = "output" if layer == "o" else "hidden"
-    return f"Backward pass: {kind} layer ({span})"
+    if exercise.update_biases:
+        biases = [b for b, units in exercise.biases_of.items() if units[0].startswith(layer)]
+        span += ", " + (biases[0] if len(biases) == 1 else f"{biases[0]}–{biases[-1]}")
+    title = (
+        _("Backward pass: output layer ({span})")
+        if layer == "o"
+        else _("Backward pass: hidden layer ({span})")
+    )
+    return title.format(span=span)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .expr import HALF, Call, Expr, exp
+from .functions import N_
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,25 @@ class Activation:
 
     out: Callable[[Expr], Expr] | None
     slope: Callable[[Expr, Expr], Expr] | None
-    name: str  # for labels: "sigmoid slope at h1"
+    slope_label: str  # the slope step's label, to translate: N_("sigmoid slope at {unit}")
 
 
 ACTIVATIONS = {
-    "sigmoid": Activation(lambda s: 1 / (1 + exp(-s)), lambda out, s: out * (1 - out), "sigmoid"),
-    "tanh": Activation(lambda s: Call("tanh", s), lambda out, s: 1 - out**2, "tanh"),
-    "relu": Activation(lambda s: Call("relu", s), lambda out, s: Call("step", s), "ReLU"),
-    "leaky_relu": Activation(
-        lambda s: Call("leaky_relu", s), lambda out, s: Call("leaky_step", s), "leaky ReLU"
+    "sigmoid": Activation(
+        lambda s: 1 / (1 + exp(-s)), lambda out, s: out * (1 - out), N_("sigmoid slope at {unit}")
     ),
-    "linear": Activation(None, None, "linear"),
+    "tanh": Activation(
+        lambda s: Call("tanh", s), lambda out, s: 1 - out**2, N_("tanh slope at {unit}")
+    ),
+    "relu": Activation(
+        lambda s: Call("relu", s), lambda out, s: Call("step", s), N_("ReLU slope at {unit}")
+    ),
+    "leaky_relu": Activation(
+        lambda s: Call("leaky_relu", s),
+        lambda out, s: Call("leaky_step", s),
+        N_("leaky ReLU slope at {unit}"),
+    ),
+    "linear": Activation(None, None, ""),
 }
 
 
