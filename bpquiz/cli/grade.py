@@ -10,23 +10,7 @@ import typer
 from ..errors import BpquizError
 from . import app
 from .console import err, out
-
-
-def _parse_points(items: list[str]) -> dict[str, float]:
-    points: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            points[name.strip()] = float(value)
-        except ValueError:
-            raise BpquizError(
-                f"--points {item}: expected STEP=N or PHASE=N, e.g. E_total=2 or hidden=0.5"
-            ) from None
-        if not sep:
-            raise BpquizError(
-                f"--points {item}: expected STEP=N or PHASE=N, e.g. E_total=2 or hidden=0.5"
-            )
-    return points
+from .options import parse_points
 
 
 @app.command("grade")
@@ -155,7 +139,7 @@ def grade_command(
         raise BpquizError("give only one of --no-ecf and --ecf-credit")
     policy_args = dict(
         atol=atol, rtol=rtol, sig_figs=sig_figs, ecf=not no_ecf, ecf_credit=ecf_credit,
-        points=_parse_points(points), default_points=step_points,
+        points=parse_points(points), default_points=step_points,
     )  # fmt: skip
     Policy(**policy_args)  # check the options before anything is read
     out_dir = out_dir if out_dir is not None else key.parent / "graded"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..constants import DEFAULT_DECIMALS, DEFAULT_TITLE
@@ -194,3 +195,35 @@ def solution_context(sheet: Sheet, page: Page) -> dict[str, Any]:
         "symbolic_class": SYMBOLS.css_class,
         "numeric_class": NUMBERS.css_class,
     }
+
+
+# --- the network picture as one standalone SVG (for the LMS exports) ----------------------------
+
+
+@functools.cache
+def _svg_template() -> Any:
+    # A Jinja environment of its own, configured as render.environment(): importing render would
+    # import WeasyPrint (0.4 s), which an export does not need.
+    import jinja2
+
+    templates = Path(__file__).resolve().parent / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )  # fmt: skip
+    return env.get_template("network.svg.j2")
+
+
+def network_svg(sheet: Sheet) -> str:
+    """The worksheet's network picture with this sheet's numbers, as one standalone SVG.
+
+    The worksheet draws it in two layers (the drawing every student shares, and the numbers);
+    here both go into one outer <svg> of the same size.
+    """
+    template = _svg_template()
+    net = {k: NUMBERS.number(v) for k, v in sheet.variant.given.items()}
+    layers = "".join(template.render(net=net, layer=layer) for layer in ("drawing", "numbers"))
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="418" height="226" viewBox="0 0 418 226">'
+        f"{layers}</svg>\n"
+    )
