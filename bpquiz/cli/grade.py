@@ -19,7 +19,8 @@ def grade_command(
         list[Path],
         typer.Argument(
             metavar="SUBMISSIONS...",
-            help="Answers CSV/JSON files, filled worksheet PDFs, or folders of them.",
+            help="Answers CSV/JSON files, filled worksheet PDFs, Moodle Responses reports, QTI "
+            "results, or folders of them.",
             show_default=False,
         ),
     ],
@@ -99,6 +100,22 @@ def grade_command(
         Optional[int],
         typer.Option("--jobs", min=1, help="Worker processes for PDFs (default: all cores)."),
     ] = None,
+    fmt: Annotated[
+        Optional[str],
+        typer.Option(
+            "--format",
+            metavar="moodle|qti|csv|json|pdf",
+            help="Read every file as this format (default: recognised by its content).",
+        ),
+    ] = None,
+    gradebook: Annotated[
+        Optional[str],
+        typer.Option(
+            "--gradebook",
+            metavar="moodle",
+            help="Also write gradebook-moodle.csv, for Moodle's gradebook import.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -112,6 +129,9 @@ def grade_command(
     tolerance, or following from the student's own correct rounded answers), ecf (right for the
     student's own wrong earlier answers), wrong, blank or unreadable.
 
+    A Moodle quiz's Responses report (CSV) and QTI 2.1 results (XML) are recognised by their
+    content (`--format` to force a reader); `--gradebook moodle` adds gradebook-moodle.csv.
+
     Writes to DIR: gradebook.csv, grades.json, problems.csv, summary.pdf, feedback/STUDENT.pdf.
     Exit code: 0 all graded; 1 graded, but some files, rows or submissions had problems (each
     named on one line and in problems.csv); 2 nothing graded: a usage error.
@@ -123,6 +143,8 @@ def grade_command(
         bpquiz grade downloads/ --key key.json --out graded --no-feedback
 
         bpquiz grade a.csv b.json scans/ --key key.json --out graded --force --points hidden=2
+
+        bpquiz grade ML101-Quiz-responses.csv --key key.json --out graded --gradebook moodle
     """
     from rich.progress import (
         BarColumn,
@@ -133,8 +155,13 @@ def grade_command(
     )
 
     from ..grade import run_grade
+    from ..marking.formats import FORMATS
     from ..marking.grading import Policy
 
+    if fmt is not None and fmt not in FORMATS:
+        raise BpquizError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if gradebook is not None and gradebook != "moodle":
+        raise BpquizError(f"--gradebook: expected moodle, got {gradebook!r}")
     if no_ecf and ecf_credit != 1.0:
         raise BpquizError("give only one of --no-ecf and --ecf-credit")
     policy_args = dict(
@@ -160,7 +187,8 @@ def grade_command(
     with bar:
         run = run_grade(
             submissions, key, out_dir, policy_args=policy_args, decimals=decimals, force=force,
-            feedback=feedback, summary=summary, jobs=jobs, progress=progress,
+            feedback=feedback, summary=summary, jobs=jobs, progress=progress, fmt=fmt,
+            gradebooks=(gradebook,) if gradebook else (),
         )  # fmt: skip
 
     if not quiet:
@@ -180,11 +208,8 @@ def grade_command(
         )
     else:
         out.print(f"graded no submission ({run.inputs} {files} read)", soft_wrap=True)
-    written = [
-        name
-        for name in ("gradebook.csv", "grades.json", "problems.csv", "summary.pdf")
-        if name in run.files
-    ]
+    reports = ("gradebook.csv", "gradebook-moodle.csv", "grades.json", "problems.csv")
+    written = [name for name in (*reports, "summary.pdf") if name in run.files]
     if "feedback/" in run.files:
         written.append(f"feedback/ ({n - len(run.feedback_failed)} PDFs)")
     out.print(f"written to {out_dir}/: {', '.join(written)}", soft_wrap=True)
