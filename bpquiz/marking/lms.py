@@ -109,7 +109,9 @@ def read_moodle(data: bytes, file: str, exercise: Exercise) -> Reading:
     rows = _rows(text)
     try:
         header = [h.strip().lstrip("\ufeff") for h in next(rows)]
-        body = [(rows.line_num, row) for row in rows if any(c.strip() for c in row)]
+        # Rows are numbered as a spreadsheet shows them (the header is row 1), not by line: the
+        # question text spans lines.
+        body = [(k, row) for k, row in enumerate(rows, start=2) if any(c.strip() for c in row)]
     except StopIteration:
         return _fail(file, "empty file (expected a Moodle quiz Responses report)")
     except csv.Error as e:
