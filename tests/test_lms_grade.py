@@ -321,3 +321,19 @@ def test_broken_qti_files_are_problems(klass):
         ("broken.xml", "unreadable-file"), ("other.xml", "unreadable-file")]  # fmt: skip
     assert "not well-formed XML (line 1" in run.problems[0].message
     assert "no itemResult of a bpquiz item" in run.problems[1].message
+
+
+def test_a_csv_is_read_as_csv_whatever_its_text(tmp_path):
+    """A .csv file is never taken for XML by its content: a name that quotes
+    `<assessmentResult>` stays a CSV row."""
+    from bpquiz.marking.formats import read_file
+
+    (tmp_path / "a.csv").write_text(
+        "student_id,name,version,sum_h1\ns1,<assessmentResult> Ann,K7F3Q9,0.41\n"
+    )
+    (sub,) = read_file(tmp_path / "a.csv", Exercise()).submissions
+    assert (sub.name, sub.version, sub.answers["sum_h1"]) == (
+        "<assessmentResult> Ann",
+        "K7F3Q9",
+        "0.41",
+    )

@@ -65,10 +65,10 @@ def read_file(path: Path, exercise: Exercise, fmt: str | None = None) -> Reading
             fmt = "pdf"
         elif suffix == ".json":
             fmt = "json"
-        elif suffix == ".xml" or lms.is_qti_results(data):
-            fmt = "qti"
         elif suffix == ".csv":
             fmt = "moodle" if lms.is_moodle_responses(data) else "csv"
+        elif suffix == ".xml" or lms.is_qti_results(data):
+            fmt = "qti"
     readers = {"pdf": read_pdf, "json": read_json, "csv": read_csv,
                "moodle": lms.read_moodle, "qti": lms.read_qti_results}  # fmt: skip
     if fmt not in readers:
