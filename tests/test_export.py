@@ -132,7 +132,8 @@ def test_moodle_boxes_do_not_tell_the_answer_length(exported):
 
 def test_moodle_question_text_carries_version_picture_and_givens(exported):
     """Name and first line carry the version code; the picture is embedded as a base64 SVG file
-    referenced by @@PLUGINFILE@@; every given value is in the text."""
+    referenced by @@PLUGINFILE@@, one <svg> with the weights drawn; every given value is in the
+    text."""
     data, xml_text, _, _ = exported["full"]
     category, questions = moodle_questions(xml_text)
     assert category == "$course$/top/bpquiz/ML 101 Backpropagation exercise, seed 7"
@@ -146,6 +147,8 @@ def test_moodle_question_text_carries_version_picture_and_givens(exported):
         assert f'src="@@PLUGINFILE@@/{file.get("name")}"' in text
         svg = ET.fromstring(base64.b64decode(file.text))
         assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+        # One <svg>: the numbers drawn in the drawing's coordinates (nested ones render apart).
+        assert svg.findall(".//{http://www.w3.org/2000/svg}svg") == []
         drawn = "".join(svg.itertext())
         for name, x in variant["given"].items():
             shown = "η" if name == "learning_rate" else name

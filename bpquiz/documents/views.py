@@ -217,13 +217,17 @@ def _svg_template() -> Any:
 def network_svg(sheet: Sheet) -> str:
     """The worksheet's network picture with this sheet's numbers, as one standalone SVG.
 
-    The worksheet draws it in two layers (the drawing every student shares, and the numbers);
-    here both go into one outer <svg> of the same size.
+    The worksheet draws it in two layers of the same size (the drawing every student shares,
+    and the numbers); here the numbers' elements go into the drawing's <svg>, so that every
+    renderer places them alike (nested <svg> elements are not).
     """
+    import re
+
     template = _svg_template()
     net = {k: NUMBERS.number(v) for k, v in sheet.variant.given.items()}
-    layers = "".join(template.render(net=net, layer=layer) for layer in ("drawing", "numbers"))
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="418" height="226" viewBox="0 0 418 226">'
-        f"{layers}</svg>\n"
-    )
+    layers = [
+        re.fullmatch(r"\s*(<svg\b[^>]*>)(.*)</svg>\s*", template.render(net=net, layer=layer), re.S)
+        for layer in ("drawing", "numbers")
+    ]
+    head = layers[0].group(1).replace("<svg ", '<svg width="418" height="226" ', 1)
+    return f"{head}{layers[0].group(2)}{layers[1].group(2)}</svg>\n"
