@@ -44,6 +44,10 @@ class GradeError(BpquizError):
     """A problem with grade's input that stops the run before anything is written."""
 
 
+class ExportError(BpquizError):
+    """An export's options do not fit the key, or cannot be said in the LMS's format."""
+
+
 class Interrupted(BpquizError):
     """The user pressed Ctrl-C; the message says what was finished (exit code 130)."""
 

@@ -23,6 +23,7 @@ from .exercise.model import Exercise
 from .files import read_json, write_atomic
 from .marking.formats import read_files
 from .marking.grading import Policy
+from .marking.lms_match import identify, moodle_gradebook_csv
 from .marking.match import Result, grade_class
 from .marking.reports import gradebook_csv, grades_json, problems_csv, statistics_dict
 from .marking.submissions import Problem, Reading, expand
@@ -67,7 +68,7 @@ def check_out(out: Path, force: bool) -> None:
 
 def read_inputs(
     paths: Sequence[Path], exercise: Exercise, exclude: Sequence[Path] = (),
-    jobs: int | None = None, progress: Progress | None = None,
+    jobs: int | None = None, progress: Progress | None = None, fmt: str | None = None,
 ) -> tuple[Reading, int]:  # fmt: skip
     """Every submission under `paths`, in input order; PDFs are read in worker processes."""
     files, reading = expand(paths, exclude)
@@ -75,7 +76,7 @@ def read_inputs(
     # A process is worth its start-up for a dozen PDFs or more; eight files to a job.
     chunks = [files[k : k + 8] for k in range(0, len(files), 8)]
     with Pool(workers_for(jobs, len(pdfs) // 16)) as pool:
-        futures = [pool.submit(read_files, c, exercise, what=str(c[0])) for c in chunks]
+        futures = [pool.submit(read_files, c, exercise, fmt, what=str(c[0])) for c in chunks]
         done = 0
         for chunk, future in zip(chunks, futures):
             for part in pool.result(future):
@@ -145,11 +146,15 @@ def run_grade(
     jobs: int | None = None,
     progress: Progress | None = None,
     lang: str | None = None,
+    fmt: str | None = None,
+    gradebooks: Sequence[str] = (),
 ) -> Run:
     """Grade everything under `inputs` against the key; write the reports to `out`.
 
     `policy` None: `Policy(**policy_args)` at `decimals`, by default the key's; `lang`: the
-    feedback's and summary's language, by default the sheets' (the key's).
+    feedback's and summary's language, by default the sheets' (the key's). `fmt` forces one
+    reader for every file (`formats.FORMATS`); `gradebooks` ("moodle") adds
+    gradebook-moodle.csv, the import of a Moodle gradebook.
     """
     from .documents import i18n
     from .documents.feedback import feedback_context, summary_context
@@ -167,12 +172,13 @@ def run_grade(
     run = Run(out, key.exercise)
     clock = time.perf_counter()
     reading, run.inputs = read_inputs(
-        inputs, key.exercise, exclude=[out], jobs=jobs, progress=progress
+        inputs, key.exercise, exclude=[out], jobs=jobs, progress=progress, fmt=fmt
     )
+    reading = identify(key, reading, policy)  # LMS submissions that did not name their variant
     if run.inputs == 0:  # nothing to grade is a usage error, not an empty gradebook
         raise GradeError(
             "; ".join(p.line() for p in reading.problems)
-            or "no CSV, JSON or PDF files found in " + ", ".join(map(str, inputs))
+            or "no CSV, JSON, PDF or XML files found in " + ", ".join(map(str, inputs))
         )
     run.warnings = reading.warnings
     # The key and the marks are many small objects that live to the end of the run: keep the
@@ -227,7 +233,13 @@ def run_grade(
             )
             summary_pdf = pool.submit(render_summary, context, paper, what="summary.pdf")
         written = [f"feedback/{n}" for n in names] if feedback else None
+        extra = []
+        if "moodle" in gradebooks:
+            text, notes = moodle_gradebook_csv(run.results, page.title)
+            run.warnings += notes
+            extra.append(("gradebook-moodle.csv", text))
         reports = (
+            *extra,
             ("grades.json", grades_json(key.exercise, run.results, run.problems, run.warnings,
                                         policy, written, run.statistics)),
             ("problems.csv", problems_csv(run.problems)),

@@ -47,7 +47,7 @@ def _root(
 
 
 # The commands register themselves on `app`.
-from . import generate, grade, solve  # noqa: E402, F401
+from . import export, generate, grade, solve  # noqa: E402, F401
 
 
 def main() -> None:

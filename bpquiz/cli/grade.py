@@ -10,24 +10,7 @@ import typer
 from ..errors import BpquizError
 from . import app
 from .console import err, out
-from .options import Lang
-
-
-def _parse_points(items: list[str]) -> dict[str, float]:
-    points: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        try:
-            points[name.strip()] = float(value)
-        except ValueError:
-            raise BpquizError(
-                f"--points {item}: expected STEP=N or PHASE=N, e.g. E_total=2 or hidden=0.5"
-            ) from None
-        if not sep:
-            raise BpquizError(
-                f"--points {item}: expected STEP=N or PHASE=N, e.g. E_total=2 or hidden=0.5"
-            )
-    return points
+from .options import Lang, parse_points
 
 
 @app.command("grade")
@@ -36,7 +19,8 @@ def grade_command(
         list[Path],
         typer.Argument(
             metavar="SUBMISSIONS...",
-            help="Answers CSV/JSON files, filled worksheet PDFs, or folders of them.",
+            help="Answers CSV/JSON files, filled worksheet PDFs, Moodle Responses reports, QTI "
+            "results, or folders of them.",
             show_default=False,
         ),
     ],
@@ -117,6 +101,22 @@ def grade_command(
         typer.Option("--jobs", min=1, help="Worker processes for PDFs (default: all cores)."),
     ] = None,
     lang: Lang = None,
+    fmt: Annotated[
+        Optional[str],
+        typer.Option(
+            "--format",
+            metavar="moodle|qti|csv|json|pdf",
+            help="Read every file as this format (default: recognised by its content).",
+        ),
+    ] = None,
+    gradebook: Annotated[
+        Optional[str],
+        typer.Option(
+            "--gradebook",
+            metavar="moodle",
+            help="Also write gradebook-moodle.csv, for Moodle's gradebook import.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option(
@@ -130,6 +130,9 @@ def grade_command(
     tolerance, or following from the student's own correct rounded answers), ecf (right for the
     student's own wrong earlier answers), wrong, blank or unreadable.
 
+    A Moodle quiz's Responses report (CSV) and QTI 2.1 results (XML) are recognised by their
+    content (`--format` to force a reader); `--gradebook moodle` adds gradebook-moodle.csv.
+
     Writes to DIR: gradebook.csv, grades.json, problems.csv, summary.pdf, feedback/STUDENT.pdf.
     Exit code: 0 all graded; 1 graded, but some files, rows or submissions had problems (each
     named on one line and in problems.csv); 2 nothing graded: a usage error.
@@ -141,6 +144,8 @@ def grade_command(
         bpquiz grade downloads/ --key key.json --out graded --no-feedback
 
         bpquiz grade a.csv b.json scans/ --key key.json --out graded --force --points hidden=2
+
+        bpquiz grade ML101-Quiz-responses.csv --key key.json --out graded --gradebook moodle
     """
     from rich.progress import (
         BarColumn,
@@ -151,13 +156,18 @@ def grade_command(
     )
 
     from ..grade import run_grade
+    from ..marking.formats import FORMATS
     from ..marking.grading import Policy
 
+    if fmt is not None and fmt not in FORMATS:
+        raise BpquizError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if gradebook is not None and gradebook != "moodle":
+        raise BpquizError(f"--gradebook: expected moodle, got {gradebook!r}")
     if no_ecf and ecf_credit != 1.0:
         raise BpquizError("give only one of --no-ecf and --ecf-credit")
     policy_args = dict(
         atol=atol, rtol=rtol, sig_figs=sig_figs, ecf=not no_ecf, ecf_credit=ecf_credit,
-        points=_parse_points(points), default_points=step_points,
+        points=parse_points(points), default_points=step_points,
     )  # fmt: skip
     Policy(**policy_args)  # check the options before anything is read
     out_dir = out_dir if out_dir is not None else key.parent / "graded"
@@ -178,7 +188,8 @@ def grade_command(
     with bar:
         run = run_grade(
             submissions, key, out_dir, policy_args=policy_args, decimals=decimals, force=force,
-            feedback=feedback, summary=summary, jobs=jobs, progress=progress, lang=lang,
+            feedback=feedback, summary=summary, jobs=jobs, progress=progress, lang=lang, fmt=fmt,
+            gradebooks=(gradebook,) if gradebook else (),
         )  # fmt: skip
 
     if not quiet:
@@ -198,11 +209,8 @@ def grade_command(
         )
     else:
         out.print(f"graded no submission ({run.inputs} {files} read)", soft_wrap=True)
-    written = [
-        name
-        for name in ("gradebook.csv", "grades.json", "problems.csv", "summary.pdf")
-        if name in run.files
-    ]
+    reports = ("gradebook.csv", "gradebook-moodle.csv", "grades.json", "problems.csv")
+    written = [name for name in (*reports, "summary.pdf") if name in run.files]
     if "feedback/" in run.files:
         written.append(f"feedback/ ({n - len(run.feedback_failed)} PDFs)")
     out.print(f"written to {out_dir}/: {', '.join(written)}", soft_wrap=True)

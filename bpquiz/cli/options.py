@@ -140,3 +140,19 @@ def exercise_options(command):
     wrapper.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in [*kept, *added]}
     return wrapper
+
+
+def parse_points(items: list[str]) -> dict[str, float]:
+    """`--points STEP=N` / `PHASE=N` options (repeatable) as {name: points}."""
+    points: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            points[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise BpquizError(
+                f"--points {item}: expected STEP=N or PHASE=N, e.g. E_total=2 or hidden=0.5"
+            )
+    return points

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..constants import DEFAULT_DECIMALS, DEFAULT_TITLE
@@ -20,7 +21,7 @@ from ..exercise.functions import N_
 from ..exercise.key import Sheet
 from ..exercise.model import Exercise
 from ..exercise.network import instruction_formulas, symbol
-from ..exercise.typeset import lines, phase_title, typeset
+from ..exercise.typeset import Text, lines, phase_title, typeset
 from . import diagram, i18n
 from .mathhtml import PrintMath
 
@@ -207,24 +208,28 @@ SAY = {
 
 
 @functools.cache
-def instructions(exercise: Exercise, lang: str) -> tuple[str, ...]:
+def instructions(exercise: Exercise, lang: str, plain: bool = False) -> tuple[str, ...]:
     """The worksheet's reminders, each a sentence with its formulas: the weighted sum and the
     activations, the error, the update rule (weights, and biases if they are updated), the
-    second pass. The learning rate and the decimals follow in the template."""
+    second pass. The learning rate and the decimals follow in the template. `plain`: text and
+    plain formulas with a decimal point in every language (an LMS question, whose numeric
+    boxes read a point), rather than the documents' HTML math."""
     _ = tr(lang)
-    symbols, _numbers = math_for(lang)
+    if plain:
+        symbols = Text(words=_)
+        wrap, word = (lambda html: html), _("input")
+    else:
+        symbols, wrap = math_for(lang)[0], math_for(lang)[0].formula
+        word = f'<span class="u">{_("input")}</span>'
 
     def f(e: Expr) -> str:
         return typeset(e, symbols, exercise)
 
     def eq(left: Expr, right: Expr) -> str:
-        return symbols.formula(f"{f(left)} = {f(right)}")
+        return wrap(f"{f(left)} = {f(right)}")
 
     rule = instruction_formulas(exercise)
-    word = _("input")
-    weighted = symbols.formula(
-        f'{f(Var("sum"))} = Σ {f(Var("w"))} · <span class="u">{word}</span> + {f(Var("b"))}'
-    )
+    weighted = wrap(f"{f(Var('sum'))} = Σ {f(Var('w'))} · {word} + {f(Var('b'))}")
     items = []
     hidden, output = exercise.hidden, exercise.output
     if hidden == output and hidden in ACTIVATION_NAMES:
@@ -254,7 +259,7 @@ def instructions(exercise: Exercise, lang: str) -> tuple[str, ...]:
     else:
         items.append(_(SAY["update"]).format(rule=update_w))
     if exercise.second_pass:
-        items.append(_(SAY["again"]).format(after=symbols.formula(f(Var("E", "total", "+")))))
+        items.append(_(SAY["again"]).format(after=wrap(f(Var("E", "total", "+")))))
     if exercise.unasked == "computed" and exercise.ask:
         items.append(_(SAY["computed"]))
     return tuple(items)
@@ -274,3 +279,20 @@ def worksheet_context(sheet: Sheet, page: Page) -> dict[str, Any]:
         "phases": question_phases(exercise, page.lang),
         "space": page.space,
     }
+
+
+# --- the network picture as one standalone SVG (for the LMS exports) ----------------------------
+
+
+@functools.cache
+def _svg_template() -> Any:
+    # A Jinja environment of its own, configured as render.environment(): importing render would
+    # import WeasyPrint (0.4 s), which an export does not need.
+    import jinja2
+
+    templates = Path(__file__).resolve().parent / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates), autoescape=True,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )  # fmt: skip
+    return env.get_template("network.svg.j2")

@@ -1,4 +1,5 @@
-"""The formats students hand back: answers CSV, JSON, filled worksheet PDFs (contract.md).
+"""The formats students hand back: answers CSV, JSON, filled worksheet PDFs (contract.md);
+an LMS's reports (Moodle Responses CSV, QTI results XML) are read by `lms`.
 
 Every reader turns a file into `Submission`s ({step id: text as written} plus who and which
 version) and `Problem`s; nothing here grades. A bad file or row becomes one `Problem` naming the
@@ -36,26 +37,43 @@ from .submissions import IDENTITY, Problem, Reading, Submission, canonical, norm
 _KEYWORD = re.compile(r"bpquiz-version:\s*([A-Za-z0-9_-]+)")
 
 
-def read_files(files: list[Path], exercise: Exercise) -> list[Reading]:
+FORMATS = ("moodle", "qti", "csv", "json", "pdf")
+
+
+def read_files(files: list[Path], exercise: Exercise, fmt: str | None = None) -> list[Reading]:
     """Each file's submissions (a worker's job: this module imports no more than it needs)."""
-    return [read_file(f, exercise) for f in files]
+    return [read_file(f, exercise, fmt) for f in files]
 
 
-def read_file(path: Path, exercise: Exercise) -> Reading:
-    """Every submission in one file; never raises for a bad file (it becomes a Problem)."""
+def read_file(path: Path, exercise: Exercise, fmt: str | None = None) -> Reading:
+    """Every submission in one file; never raises for a bad file (it becomes a Problem).
+
+    `fmt` (one of FORMATS) forces a reader; by default a file's content and suffix choose one:
+    a Moodle Responses report is a CSV whose header has `Response N` columns, a QTI results
+    report an XML file whose root is `assessmentResult`.
+    """
+    from . import lms
+
     name = str(path)
     try:
         data = path.read_bytes()
     except OSError as e:
         return _fail(name, f"cannot read ({e.strerror or e})")
     suffix = path.suffix.lower()
-    if suffix == ".pdf" or data[:5] == b"%PDF-":
-        return read_pdf(data, name, exercise)
-    if suffix == ".json":
-        return read_json(data, name, exercise)
-    if suffix == ".csv":
-        return read_csv(data, name, exercise)
-    return _fail(name, "not a CSV, JSON or PDF file (expected .csv, .json or .pdf)")
+    if fmt is None:
+        if suffix == ".pdf" or data[:5] == b"%PDF-":
+            fmt = "pdf"
+        elif suffix == ".json":
+            fmt = "json"
+        elif suffix == ".csv":
+            fmt = "moodle" if lms.is_moodle_responses(data) else "csv"
+        elif suffix == ".xml" or lms.is_qti_results(data):
+            fmt = "qti"
+    readers = {"pdf": read_pdf, "json": read_json, "csv": read_csv,
+               "moodle": lms.read_moodle, "qti": lms.read_qti_results}  # fmt: skip
+    if fmt not in readers:
+        return _fail(name, "not a CSV, JSON or PDF file, nor XML (expected .csv/.json/.pdf/.xml)")
+    return readers[fmt](data, name, exercise)
 
 
 def _fail(file: str, message: str, row: int | None = None) -> Reading:

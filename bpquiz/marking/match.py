@@ -65,8 +65,9 @@ def grade_class(
                         f"unknown version code {sub.version!r}: not in the key{hint}; not graded")
             )  # fmt: skip
             continue
-        student_id = sub.student_id or sheet.student_id
-        name = sub.name or sheet.name
+        # A variant the LMS drew at random was not made for the key's student of that sheet.
+        student_id = sub.student_id or (sheet.student_id if sub.assigned else "")
+        name = sub.name or (sheet.name if sub.assigned else "")
         who = (student_id or sheet.version).casefold()
         if who in by_student:
             first = by_student[who]
@@ -78,8 +79,10 @@ def grade_class(
             )  # fmt: skip
             continue
         by_student[who] = sub
+        # Two students may draw one variant from an LMS; neither is the key's student for it.
         if (
-            sheet.student_id
+            sub.assigned
+            and sheet.student_id
             and sub.student_id
             and sub.student_id.casefold() != sheet.student_id.casefold()
         ):
@@ -89,7 +92,7 @@ def grade_class(
                         f"key, but was submitted by {sub.student_id}; graded against version "
                         f"{sheet.version}")
             )  # fmt: skip
-        elif sheet.version in by_version:
+        elif sub.assigned and sheet.version in by_version:
             other = by_version[sheet.version]
             problems.append(
                 Problem(sub.source, sub.row, "mismatch",

@@ -2,9 +2,9 @@
 
 A `Submission` is one student's answers as written ({step id: text}), who they are and which
 version; a `Problem` is a file, row or submission that could not be graded as it is. The readers
-of each format are in `formats`. Folders are searched recursively, in sorted order, for *.csv,
-*.json and *.pdf; other files are skipped with a warning, hidden files and the `exclude`d folders
-(the grading output) silently.
+of each format are in `formats` (and `lms`). Folders are searched recursively, in sorted order,
+for *.csv, *.json, *.pdf and *.xml; other files are skipped with a warning, hidden files and the
+`exclude`d folders (the grading output) silently.
 """
 
 from __future__ import annotations
@@ -14,18 +14,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..constants import IDENTITY_COLUMNS as IDENTITY
 from ..exercise.model import Exercise
 
-SUFFIXES = (".csv", ".json", ".pdf")
+SUFFIXES = (".csv", ".json", ".pdf", ".xml")
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's answers as written, and where they came from (`where`: file, or file:row)."""
+    """One student's answers as written, and where they came from (`where`: file, or file:row).
 
+    `assigned`: the sheet was handed to this student, so the key's student for it is checked
+    (an LMS that draws a variant at random makes submissions that are not).
+    """
+
+    assigned: ClassVar[bool] = True
     source: str
     row: int | None
     version: str
@@ -115,7 +120,7 @@ def expand(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Pa
                 if p.suffix.lower() in SUFFIXES:
                     add(p)
                 else:
-                    reading.warnings.append(f"{p}: skipped (not a .csv, .json or .pdf file)")
+                    reading.warnings.append(f"{p}: skipped (not a .csv, .json, .pdf or .xml file)")
         elif path.is_file():
             add(path)
         else:
