@@ -35,9 +35,12 @@ from ..files import open_atomic
 STAMP = NameObject("/bpqStamp")  # the overlay's name in a stamped page's /XObject resources
 
 # The form fields' font: the standard Helvetica, which every PDF viewer has (nothing embedded),
-# under this resource name, and the fields' default appearance.
-FIELD_FONT = {"/Type": "/Font", "/Subtype": "/Type1", "/BaseFont": "/Helvetica",
-              "/Encoding": "/WinAnsiEncoding"}  # fmt: skip
+# under this resource name, and the fields' default appearance. WinAnsi has no minus sign (U+2212),
+# and a viewer then drops a typed "−" (poppler and PDFium show −0.5 as 0.5): code 127, unused in
+# WinAnsi, is mapped to Helvetica's own glyph "minus", which both then find and draw.
+FIELD_FONT = {"/Type": "/Font", "/Subtype": "/Type1", "/BaseFont": "/Helvetica"}
+FIELD_ENCODING = {"/Type": "/Encoding", "/BaseEncoding": "/WinAnsiEncoding"}
+FIELD_DIFFERENCES = (127, "/minus")
 FIELD_FONT_NAME = "Helv"
 FIELD_APPEARANCE = f"/{FIELD_FONT_NAME} 11 Tf 0 g"
 
@@ -137,6 +140,16 @@ class _Copier:
             if self.edit is not None:
                 obj = self.edit(number, obj)
             self.writer.object(number, obj)
+
+
+def _field_font() -> DictionaryObject:
+    """FIELD_FONT with its encoding, as pypdf objects."""
+    code, glyph = FIELD_DIFFERENCES
+    encoding = DictionaryObject({NameObject(k): NameObject(v) for k, v in FIELD_ENCODING.items()})
+    encoding[NameObject("/Differences")] = ArrayObject([NumberObject(code), NameObject(glyph)])
+    font = DictionaryObject({NameObject(k): NameObject(v) for k, v in FIELD_FONT.items()})
+    font[NameObject("/Encoding")] = encoding
+    return font
 
 
 # --- print files ----------------------------------------------------------------------------------
@@ -252,9 +265,7 @@ class _PrintFile(_Writer):
             name("/Outlines"): _ref(self.OUTLINES),
         })  # fmt: skip
         if self.forms and self.fields:
-            self.object(
-                self.FONT, DictionaryObject({name(k): name(v) for k, v in FIELD_FONT.items()})
-            )
+            self.object(self.FONT, _field_font())
             self.object(self.ACROFORM, DictionaryObject({
                 name("/Fields"): ArrayObject(_ref(f) for f in self.fields),
                 name("/NeedAppearances"): BooleanObject(True),

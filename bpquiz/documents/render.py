@@ -19,6 +19,7 @@ context gives byte-identical PDFs.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,13 @@ from weasyprint.text.fonts import FontConfiguration
 from .. import __version__
 from ..constants import PAPERS, STATUS_COLOURS
 from . import i18n
-from .pdfio import FIELD_APPEARANCE, FIELD_FONT, FIELD_FONT_NAME
+from .pdfio import (
+    FIELD_APPEARANCE,
+    FIELD_DIFFERENCES,
+    FIELD_ENCODING,
+    FIELD_FONT,
+    FIELD_FONT_NAME,
+)
 
 # PDF 32000-1: field flag ReadOnly (table 221); annotation flags Hidden and Print (table 165).
 READ_ONLY = 1
@@ -63,9 +70,20 @@ def environment(lang: str = "en") -> jinja2.Environment:
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["bpquiz_version"] = __version__
+    env.globals["page_number_css"] = page_number_css(i18n.translations(lang).gettext)
     env.filters["math"] = math
     env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]  # "E1" stays "E1"
     return env
+
+
+def page_number_css(gettext: Any) -> Markup:
+    """The footer's "page 2 of 4" in the catalog's language, as a CSS `content` value: the
+    translation's {page} and {pages} become the page counters, the rest quoted CSS strings."""
+    parts = re.split(r"(\{pages?\})", gettext("page {page} of {pages}"))
+    counters = {"{page}": "counter(page)", "{pages}": "counter(pages)"}
+    # A CSS string escapes \ and " by backslash; "<" too, so no text can close the <style>.
+    quote = lambda text: '"' + re.sub(r'[\\"<]', lambda m: f"\\{ord(m[0]):x} ", text) + '"'  # noqa: E731
+    return Markup(" ".join(counters.get(part) or quote(part) for part in parts if part))
 
 
 @functools.cache
@@ -89,11 +107,16 @@ def stylesheets(paper: str) -> tuple[weasyprint.CSS, ...]:
     fonts = font_config()
     style = weasyprint.CSS(filename=str(TEMPLATES / "style.css"), font_config=fonts)
     status = weasyprint.CSS(string=_status_css(), font_config=fonts)
-    size = weasyprint.CSS(string=f"@page {{ size: {_PAGE[paper]}; }}", font_config=fonts)
+    size = weasyprint.CSS(
+        string=f"@page {{ size: {_PAGE[paper]}; {_MARGIN[paper]} }}", font_config=fonts
+    )
     return (style, status, size)
 
 
 _PAGE = {"a4": "A4", "letter": "letter"}  # CSS page size names
+# Letter is 17.6 mm shorter than A4 and 6.4 mm wider: narrower top and bottom margins keep the
+# article's page counts (worksheet 2, solution 4) on both.
+_MARGIN = {"a4": "", "letter": "margin: 9mm 18mm 12mm 18mm;"}
 
 
 def warm_up(
@@ -195,7 +218,11 @@ def add_fields(document: Any, pdf: pydyf.PDF) -> None:
             fields.append(field.reference)
     if not fields:
         return
+    code, glyph = FIELD_DIFFERENCES
+    encoding = pydyf.Dictionary({k[1:]: v for k, v in FIELD_ENCODING.items()})
+    encoding["Differences"] = pydyf.Array([code, glyph])
     font = pydyf.Dictionary({k[1:]: v for k, v in FIELD_FONT.items()})
+    font["Encoding"] = encoding
     pdf.add_object(font)
     pdf.catalog["AcroForm"] = pydyf.Dictionary(
         {

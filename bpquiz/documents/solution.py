@@ -171,9 +171,12 @@ def _shared(exercise: Exercise, lang: str) -> dict[str, Any]:
 
 
 def parameter_rows(exercise: Exercise, decimals: int) -> list[list[str]]:
-    """The updated parameters in rows short enough for the page: 8 a row, 6 beyond 6 decimals."""
+    """The updated parameters in rows short enough for the page (8 a row, 6 beyond 6 decimals),
+    the rows as even as they can be: 8 at 8 decimals is 4 + 4, not 6 + 2."""
     names = [p for p in exercise.parameters if p in exercise.updates]
-    size = 8 if decimals <= 6 else 6
+    widest = 8 if decimals <= 6 else 6
+    count = -(-len(names) // widest)
+    size = -(-len(names) // max(count, 1))
     return [names[k : k + size] for k in range(0, len(names), size)]
 
 
