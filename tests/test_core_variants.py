@@ -91,6 +91,10 @@ def test_rules_follow_the_requested_decimals(decimals):
         assert all(abs(s.value) >= 10 ** (1 - decimals) for s in v.steps)
 
 
+def oracle_out_o1(g) -> float:
+    return forward_backward(dict(g))["out_o1"]
+
+
 def test_problems_reports_degenerate_draws():
     """Equal weights, a target on its output, saturated outputs and vanishing values are named."""
 
@@ -99,10 +103,10 @@ def test_problems_reports_degenerate_draws():
 
     flat = Given(i1=0.9, i2=0.9, w1=0.9, w2=0.9, w3=0.9, w4=0.9, w5=0.9, w6=0.9, w7=0.9, w8=0.9,
                  b1=0.9, b2=0.9, target1=0.9, target2=0.1, learning_rate=0.5)  # fmt: skip
-    assert problems(solve(EX, flat)) == [
-        "target1 is within 0.05 of out_o1",
-        "two weights are equal",
-    ]
+    found = problems(solve(EX, flat))
+    assert found[0] == "target1 is within 0.05 of out_o1" and found[-1] == "two weights are equal"
+    # the same flaw seen in the error's gradient: ∂E/∂out_o1 = out_o1 − target1
+    assert found[1:-1] == [f"dE_dout_o1 = {oracle_out_o1(flat) - 0.9:.5f} is within 0.05 of 0"]
     saturated = Given(i1=0.1, i2=0.5, w1=0.1, w2=0.2, w3=0.3, w4=0.4, w5=0.5, w6=0.6, w7=0.7,
                       w8=0.8, b1=0.25, b2=4, target1=0.99, target2=0.05,
                       learning_rate=0.5)  # fmt: skip

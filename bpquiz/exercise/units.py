@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .expr import HALF, Call, Expr, exp
-from .functions import N_
+from .functions import LEAK, N_
 
 
 @dataclass(frozen=True)
@@ -25,22 +25,36 @@ class Activation:
     out: Callable[[Expr], Expr] | None
     slope: Callable[[Expr, Expr], Expr] | None
     slope_label: str  # the slope step's label, to translate: N_("sigmoid slope at {unit}")
+    # The least steepness |∂out/∂sum| where the output keeps `margin` from its flat ends (the
+    # draws' rule on outputs, asked of the slope too): a flatter slope of a student's carries
+    # no ECF (`variants.value_rules`).
+    slopes: Callable[[float], float] | None = None
 
 
 ACTIVATIONS = {
     "sigmoid": Activation(
-        lambda s: 1 / (1 + exp(-s)), lambda out, s: out * (1 - out), N_("sigmoid slope at {unit}")
+        lambda s: 1 / (1 + exp(-s)),
+        lambda out, s: out * (1 - out),
+        N_("sigmoid slope at {unit}"),
+        lambda m: m * (1 - m),
     ),
     "tanh": Activation(
-        lambda s: Call("tanh", s), lambda out, s: 1 - out**2, N_("tanh slope at {unit}")
+        lambda s: Call("tanh", s),
+        lambda out, s: 1 - out**2,
+        N_("tanh slope at {unit}"),
+        lambda m: 1 - (1 - m) ** 2,
     ),
     "relu": Activation(
-        lambda s: Call("relu", s), lambda out, s: Call("step", s), N_("ReLU slope at {unit}")
+        lambda s: Call("relu", s),
+        lambda out, s: Call("step", s),
+        N_("ReLU slope at {unit}"),
+        lambda m: 1.0,  # a live unit's; 0 only where dead units are asked for
     ),
     "leaky_relu": Activation(
         lambda s: Call("leaky_relu", s),
         lambda out, s: Call("leaky_step", s),
         N_("leaky ReLU slope at {unit}"),
+        lambda m: LEAK,
     ),
     "linear": Activation(None, None, ""),
 }

@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import DrawError
 from .model import Exercise, Variant
 from .solve import solve
+from .units import ACTIVATIONS
 
 # The worked example of the article (backprop-article.txt), η = 0.6.
 ARTICLE_EXAMPLE: Mapping[str, float] = MappingProxyType({
@@ -30,8 +31,8 @@ ARTICLE_EXAMPLE: Mapping[str, float] = MappingProxyType({
 
 LEARNING_RATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 MAX_DRAWS = 10_000  # far beyond need: about 1 draw in 2 is accepted for the article's exercise
-SATURATED = 0.05  # a sigmoid or softmax output within this of 0 or 1 is flat
-KINK = 0.05  # a ReLU's weighted sum within this of 0 sits on the kink
+SATURATED = 0.05  # a sigmoid or softmax output within this of 0 or 1 is flat; so is a ReLU
+# sum within it of the kink at 0 (value_rules' margin for the draws)
 
 
 # --- draw ranges ---------------------------------------------------------------------------------
@@ -103,24 +104,42 @@ def draws(
 Check = Callable[[float, Mapping[str, float]], str | None]  # (value, givens) -> why it is poor
 
 
-def value_rules(exercise: Exercise, decimals: int) -> Mapping[str, tuple[Check, ...]]:
+def value_rules(
+    exercise: Exercise,
+    decimals: int,
+    margin: float = SATURATED,
+    significant: bool = True,
+    changes: bool = True,
+    leaky_alive: bool = True,
+) -> Mapping[str, tuple[Check, ...]]:
     """What each asked step's value must satisfy, whoever computed it (the draw, or a student
     whose own carried values the grader looks at). A check returns why a value fails, or None.
+    `margin` is how far an output keeps from its flat ends and its target, and a ReLU sum from
+    its kink: 0.05 for the draws (a fair exercise); the grader asks 0.01 of a student's values
+    (enough that no later step is trivial, and an honest slip to 0.96 is still inside); the
+    rules of significant digits (`significant`) and of updates that change (`changes`) only of
+    the values a student did not compute from their own inputs; and not that a leaky ReLU's sum
+    be positive (`leaky_alive`: the draws' choice; below 0 a leaky unit still passes gradient).
 
     - a sigmoid or softmax output lies in (0.05, 0.95), a tanh output within ±0.95: away from
       the flat ends;
     - a ReLU unit's weighted sum is at least 0.05 away from the kink at 0, and positive unless
       the lecturer asked for dead units;
+    - a slope ∂out/∂sum is as steep as the activation's slope is there (`units.Activation`:
+      a sigmoid's at least 0.0475; the sign and the upper end are left to the grader's other
+      rules, since an honest sign error or a wrong product may break them);
     - every asked value, written with `decimals` decimals, is not 0 and keeps at least two
-      significant digits (|value| ≥ 10^(1−decimals)), but for the exact zeros a dead unit gives;
-    - each output is at least 0.05 away from its target (squared or binary cross-entropy error);
+      significant digits (|value| ≥ 10^(1−decimals): ten units of the last decimal, so that
+      it is not 0 within a tolerance), but for the exact zeros a dead unit gives;
+    - each output is at least 0.05 away from its target (squared or binary cross-entropy error),
+      so the error's gradient ∂E/∂out (∂E/∂sum after softmax) is at least 0.05 from 0;
     - every update changes its parameter at the asked decimals (but for a dead unit's).
     """
     ex = exercise
-    smallest = 10.0 ** (1 - decimals)
+    smallest = 10.0 ** (1 - decimals)  # float("0.0001") == 10.0**-4, and so on to 8 decimals
     rules: dict[str, list[Check]] = {sid: [] for sid in ex.asked_ids}
 
-    def significant(sid: str) -> Check:
+    def two_digits(sid: str) -> Check:
         def check(x: float, g: Mapping[str, float]) -> str | None:
             if abs(x) >= smallest or (x == 0 and ex.dead_units):
                 return None
@@ -134,20 +153,25 @@ def value_rules(exercise: Exercise, decimals: int) -> Mapping[str, tuple[Check, 
         )
 
     def flat_tanh(sid: str) -> Check:
-        return lambda x, g: None if abs(x) <= 1 - SATURATED else f"{sid} = {x:.5f} is saturated"
+        return lambda x, g: None if abs(x) <= 1 - margin else f"{sid} = {x:.5f} is saturated"
 
-    def kink(sid: str) -> Check:
+    def kink(sid: str, act: str) -> Check:
+        below = ex.dead_units or (act == "leaky_relu" and not leaky_alive)
+
         def check(x: float, g: Mapping[str, float]) -> str | None:
-            if abs(x) < KINK:
-                return f"{sid} = {x:.5f} is within {KINK} of the ReLU's kink"
-            return None if x > 0 or ex.dead_units else f"{sid} = {x:.5f}: a dead ReLU unit"
+            if abs(x) < margin:
+                return f"{sid} = {x:.5f} is within {margin} of the ReLU's kink"
+            return None if x > 0 or below else f"{sid} = {x:.5f}: a dead ReLU unit"
 
         return check
 
     def apart(sid: str, target: str) -> Check:
         return lambda x, g: (
-            None if abs(g[target] - x) >= SATURATED else f"{target} is within {SATURATED} of {sid}"
+            None if abs(g[target] - x) >= margin else f"{target} is within {margin} of {sid}"
         )
+
+    def steep(sid: str) -> Check:
+        return lambda x, g: None if abs(x) >= margin else f"{sid} = {x:.5f} is within {margin} of 0"
 
     def changed(sid: str, parameter: str) -> Check:
         def check(x: float, g: Mapping[str, float]) -> str | None:
@@ -159,24 +183,39 @@ def value_rules(exercise: Exercise, decimals: int) -> Mapping[str, tuple[Check, 
 
         return check
 
+    def slope(sid: str, low: float) -> Check:
+        def check(x: float, g: Mapping[str, float]) -> str | None:
+            if abs(x) >= low - 1e-12 or (x == 0 and ex.dead_units):
+                return None
+            return f"{sid} = {x:.5f} is flatter than the activation's slope can be ({low:.4f})"
+
+        return check
+
     layers = ((ex.hidden_units, ex.hidden), (ex.output_units, ex.output))
     for units, act in layers:
+        slopes = ACTIVATIONS[act].slopes if act in ACTIVATIONS else None
         for u in units:
+            if slopes is not None and f"dout_{u}_dsum_{u}" in rules:
+                rules[f"dout_{u}_dsum_{u}"].append(slope(f"dout_{u}_dsum_{u}", slopes(margin)))
             for after in ("", "_after"):
                 out, total = f"out_{u}{after}", f"sum_{u}{after}"
                 if out in rules and act in ("sigmoid", "softmax"):
-                    rules[out].append(within(out, SATURATED, 1 - SATURATED))
+                    rules[out].append(within(out, margin, 1 - margin))
                 if out in rules and act == "tanh":
                     rules[out].append(flat_tanh(out))
                 if total in rules and act in ("relu", "leaky_relu") and not after:
-                    rules[total].append(kink(total))
-    for sid in ex.asked_ids:
-        rules[sid].append(significant(sid))
+                    rules[total].append(kink(total, act))
+    for sid in ex.asked_ids if significant else ():
+        rules[sid].append(two_digits(sid))
     if ex.loss != "ce":
         for t, u in zip(ex.targets, ex.output_units):
             if f"out_{u}" in rules:
                 rules[f"out_{u}"].append(apart(f"out_{u}", t))
-    for parameter, sid in ex.updates.items():
+    for u in ex.output_units:  # what apart outputs make of the error's gradient
+        for gradient in (f"dE_dout_{u}", f"dE_dsum_{u}"):
+            if gradient in rules:
+                rules[gradient].append(steep(gradient))
+    for parameter, sid in ex.updates.items() if changes else ():
         if sid in rules:
             rules[sid].append(changed(sid, parameter))
     return MappingProxyType({sid: tuple(checks) for sid, checks in rules.items()})
@@ -217,13 +256,17 @@ def variant_rules(
     if ex.dead_units:
 
         def dead(v: Mapping[str, float], g: Mapping[str, float]) -> str | None:
-            sums = [v[f"sum_{u}"] for u in ex.hidden_units]
-            if any(s < 0 for s in sums) and any(s > 0 for s in sums):
+            if live_beside_dead([v[f"sum_{u}"] for u in ex.hidden_units]):
                 return None
             return "no dead unit beside a live one"
 
         found.append(dead)
     return tuple(found)
+
+
+def live_beside_dead(sums: list[float]) -> bool:
+    """Dead units on purpose: at least one hidden ReLU unit dead (sum < 0) and one alive."""
+    return any(x < 0 for x in sums) and any(x > 0 for x in sums)
 
 
 def problems(variant: Variant, decimals: int = 5, fixed_rate: bool = False) -> list[str]:

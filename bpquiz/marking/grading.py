@@ -24,25 +24,43 @@ A step is `correct` when
 It is `ecf` (error carried forward) when it is not correct, but it is within the tolerance of the
 step's formula applied to the student's own answers for the steps it reads, each taken within its
 own tolerance (the student's calculator may hold a digit more than the box shows), given values
-taken from the key, and at least one of those inputs is not `correct`. ECF needs every such input
-to be a real attempt (below); it is off with `Policy(ecf=False)`, and `ecf_credit` is the share of
-the step's points it earns (default 1: full credit).
+taken from the key, and at least one of those inputs is not `correct`. ECF needs the carried chain
+to stay inside the exercise's region (below); it is off with `Policy(ecf=False)`, and `ecf_credit`
+is the share of the step's points it earns (default 1: full credit).
 
 Never accepted, by either rule: an answer 5 or more tolerance units (5e-5 at 5 decimals) away from
 both the key and the value recomputed from the student's own answers.
 
-A real attempt
---------------
-A `wrong` input answer passes ECF credit on to the steps that read it only when it is a real
-attempt: not exactly 0, 1 or -1. Those values make a product, a sigmoid slope out·(1 − out) or a
-difference trivial, so writing them anywhere would otherwise earn the later steps for free. A 0 or
-±1 that the student earned honestly, as `ecf` from their own earlier answers, still counts, and so
-does a `correct` one. Blank and unreadable inputs carry nothing. A step that reads an input that
-carries nothing can only be `correct` or `wrong`.
+The region: ECF is earned only inside what the draws accept
+------------------------------------------------------------
+A variant is drawn again until its values make a fair exercise (`variants.value_rules`). The
+grader asks the same of a student's own values, with a margin of 0.01 where the draws keep 0.05:
+
+- sigmoid and softmax outputs in (0.01, 0.99), tanh outputs within ±0.99, each output 0.01 or
+  more from its target, a ReLU sum 0.01 or more from the kink (and positive, unless the exercise
+  has dead units on purpose; then a live unit beside a dead one, as the draws have);
+- a slope ∂out/∂sum as steep as the activation's is there (a sigmoid's at least 0.0099), an
+  error gradient ∂E/∂out (∂E/∂sum after softmax) at least 0.01 from 0;
+- each update changes its parameter at the asked decimals;
+- no value beyond 100 × max(1, |key|) (a decimal slip is inside; a sum of −700 is not);
+- and, for a value the student wrote that does not follow from their own inputs (where a slip,
+  or a game, starts), two significant digits: at least ten units of the last decimal from 0.
+  A value that does follow may be smaller (two terms that honestly cancel).
+
+A wrong answer outside the region (a sum of 10^6, an output of 0.99999, a slope or ∂E/∂out of
+10^-6, a gradient of 0.00002) is *out*, and so is every answer that follows from an out value: an
+out value carries nothing, so the steps that read it are `correct` or `wrong`, never `ecf`.
+Blank and unreadable inputs carry nothing either. An honest slip (a bias left out, a sign error,
+a wrong product) keeps the values inside, and every later step it spoils is `ecf`; the exception
+is an update that the student's own numbers leave unchanged at the asked decimals (a copy of the
+old weight, however reached), which earns no ECF but, reached honestly, carries on to the second
+pass. A leaky ReLU's sum may be negative (its unit still passes gradient on); a ReLU's may not,
+unless the exercise asks for dead units: a dead unit's zeros would make every later step trivial.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -54,10 +72,13 @@ from ..constants import STATUSES
 from ..errors import PolicyError
 from ..exercise.model import PHASES, Exercise, Variant
 from ..exercise.solve import formula
+from ..exercise.variants import live_beside_dead, value_rules
 from .answers import PLAIN_NUMBER, Parsed, parse_answer
 
 Status = Literal["correct", "ecf", "wrong", "blank", "unreadable"]
 
+STUDENT_MARGIN = 0.01  # the region's margin for a student's values (see "The region")
+EXTREME = 100.0  # a value beyond 100 × max(1, |key|) is out: no draw comes near it
 CAP = 5.0  # tolerance units: an answer this far from both references is never accepted
 _EPS = 1e-6  # relative slack on a tolerance, for binary floating point (0.41 + 1e-5 ≠ 0.41001)
 
@@ -137,10 +158,6 @@ class Policy:
         if self.sig_figs is not None and x != 0:
             tol = max(tol, 10.0 ** (math.floor(math.log10(abs(x))) - self.sig_figs + 1))
         return tol
-
-    def real_attempt(self, x: float, status: Status) -> bool:
-        """Whether an input answer may pass ECF credit on (see "A real attempt" above)."""
-        return status in ("correct", "ecf") or x not in (0.0, 1.0, -1.0)
 
     def describe(self) -> dict[str, Any]:
         """The settings as plain data, for grades.json."""
@@ -223,6 +240,7 @@ def grade_submission(
     exercise = variant.exercise
     key = variant.values
     given: dict[str, float] | None = None
+    region: Region | None = None
     marks: dict[str, Mark] = {}
     table = policy.max_points(exercise)
     unit = policy._unit  # type: ignore[attr-defined]  # None unless the default tolerance
@@ -254,7 +272,9 @@ def grade_submission(
             continue
         if given is None:
             given = _known(variant)
-        status, recomputed = _carried(exercise, sid, a, k, given, key, marks, policy)
+            region = Region(variant, policy.decimals, given, _own_hidden_sums(variant, answers))
+        assert region is not None
+        status, recomputed = _carried(exercise, sid, a, k, given, key, marks, policy, region)
         credit = 1.0 if status == "correct" else policy.ecf_credit if status == "ecf" else 0.0
         marks[sid] = Mark(sid, text, a, k, status, credit * max_points, max_points, recomputed)
     return GradedSubmission(variant.version, tuple(marks.values()))
@@ -266,6 +286,59 @@ def _known(variant: Variant) -> dict[str, float]:
     return {**variant.given, **{s: x for s, x in variant.values.items() if s not in asked}}
 
 
+def _own_hidden_sums(variant: Variant, answers: Mapping[str, object]) -> list[float]:
+    """The hidden units' weighted sums as the student has them: their readable answer, else the
+    key's (for the dead-units rule of the region)."""
+    sums = []
+    for unit in variant.exercise.hidden_units:
+        sid = f"sum_{unit}"
+        raw = answers.get(sid)
+        p = raw if isinstance(raw, Parsed) else parse_answer(raw)
+        sums.append(p.value if p.status == "ok" and p.value is not None else variant.values[sid])
+    return sums
+
+
+class Region:
+    """Which of one student's wrong answers may carry ECF (see "The region" above): those that
+    pass the draws' value rules, and do not follow from one that does not (`out`)."""
+
+    def __init__(
+        self, variant: Variant, decimals: int, given: Mapping[str, float], sums: list[float]
+    ) -> None:
+        exercise = variant.exercise
+        self.rules = _rules(exercise, decimals, STUDENT_MARGIN, leaky_alive=False)
+        self.computed_rules = _rules(
+            exercise, decimals, STUDENT_MARGIN, significant=False, changes=False, leaky_alive=False
+        )
+        self.updated = {sid: p for p, sid in exercise.updates.items()}
+        self.decimals = decimals
+        self.given = given
+        self.key = variant.values
+        self.out: set[str] = set()
+        # Dead units on purpose: the draws keep a live unit beside a dead one; so must the student.
+        self.dead_ok = not exercise.dead_units or live_beside_dead(sums)
+        self.sums = {f"sum_{u}" for u in exercise.hidden_units} if exercise.dead_units else set()
+
+    def inside(self, sid: str, x: float, computed: bool = False) -> bool:
+        """Whether a student's value x of step sid is inside; `computed`: it follows from their
+        own inside inputs (then it may be small: two terms that honestly cancel)."""
+        if sid in self.sums and not self.dead_ok:
+            return False
+        if abs(x) > EXTREME * max(1.0, abs(self.key[sid])):
+            return False
+        rules = self.computed_rules if computed else self.rules
+        return all(check(x, self.given) is None for check in rules.get(sid, ()))
+
+    def copies(self, sid: str, x: float) -> bool:
+        """An update that leaves its parameter as it was at the asked decimals: no ECF for it,
+        though a student who reached it honestly carries it on (to the second pass)."""
+        p = self.updated.get(sid)
+        return p is not None and round(x, self.decimals) == round(self.given[p], self.decimals)
+
+
+_rules = functools.cache(value_rules)
+
+
 def _carried(
     exercise: Exercise,
     sid: str,
@@ -275,12 +348,14 @@ def _carried(
     key: Mapping[str, float],
     marks: Mapping[str, Mark],
     policy: Policy,
+    region: Region,
 ) -> tuple[Status, float | None]:
-    """For an answer not within tolerance of the key: correct-by-carrying, ecf, or wrong."""
+    """For an answer not within tolerance of the key: correct-by-carrying, ecf, or wrong; an
+    answer outside the region, or following from one that is, is recorded in `region.out`."""
     names, fn = formula(exercise, sid)
     own: list[float] = []
     boxes: list[tuple[int, float, float]] = []  # (argument index, low, high) of each step input
-    all_correct, trivial = True, False
+    all_correct, from_out = True, False
     for i, name in enumerate(names):
         if name in given:
             own.append(given[name])
@@ -288,20 +363,20 @@ def _carried(
         mark = marks[name]
         x = mark.parsed
         if x is None:
-            return "wrong", None  # a blank or unreadable input: nothing to carry
+            return _wrong(region, sid, a), None  # a blank or unreadable input: nothing to carry
         own.append(x)
         if mark.status == "correct":
             low, high = min(x, key[name]), max(x, key[name])
         else:
             all_correct = False
-            trivial = trivial or not policy.real_attempt(x, mark.status)
+            from_out = from_out or name in region.out
             t = policy.tolerance(x)
             low, high = x - t, x + t
         if low != high:
             boxes.append((i, low, high))
     r = _safe(fn, own)
-    if r is None or trivial:
-        return "wrong", r
+    if r is None:
+        return _wrong(region, sid, a), r
     # The range of the formula over the box, linearised one input at a time.
     lo = hi = r
     for i, low, high in boxes:
@@ -311,7 +386,7 @@ def _carried(
             args[i] = end
             y = _safe(fn, args)
             if y is None:
-                return "wrong", r
+                return _wrong(region, sid, a), r
             ends.append(y - r)
         lo += min(0.0, *ends)
         hi += max(0.0, *ends)
@@ -319,10 +394,22 @@ def _carried(
     inside = lo - t * (1 + _EPS) <= a <= hi + t * (1 + _EPS)
     near = abs(a - k) < CAP * policy.tolerance(k) * (1 - _EPS) or abs(a - r) < CAP * t * (1 - _EPS)
     if not (inside and near):
-        return "wrong", r
+        return _wrong(region, sid, a), r
     if all_correct:
         return "correct", r
+    if from_out or not region.inside(sid, a, computed=True):
+        region.out.add(sid)  # it follows from an out value, or is out itself: it carries nothing
+        return "wrong", r
+    if region.copies(sid, a):
+        return "wrong", r
     return ("ecf" if policy.ecf else "wrong"), r
+
+
+def _wrong(region: Region, sid: str, a: float) -> Status:
+    """A wrong answer, which carries ECF on only if it lies inside the region."""
+    if not region.inside(sid, a):
+        region.out.add(sid)
+    return "wrong"
 
 
 def _safe(fn: Callable[..., float], args: list[float]) -> float | None:
