@@ -19,7 +19,8 @@ Refused as `unreadable` (0 points, shown in the feedback): anything else, in par
   of this exercise are small numbers with five decimals), but ``1,234.5``, ``1.234,5`` and
   ``1 234`` are refused rather than guessed;
 - two numbers, fractions (``1/2``), percentages, units, words, ``nan``, ``inf``, values too large
-  for a float;
+  for a float; a number times anything but a power of ten written with ``^`` or a superscript
+  (``0.60108x100`` is not 0.60108, nor ``6.0108 x 10-1`` a power of ten);
 - Python-only spellings that ``float()`` would take: ``1_000``, ``infinity``.
 """
 
@@ -57,7 +58,9 @@ _NUMBER = re.compile(
     (?P<mantissa>\d+(?:[.,]\d*)?|[.,]\d+)
     (?:
         [eE](?P<e>[+-]?\d+)
-      | \s*[x×*·⋅]\s*10\s*(?:\^\s*)?(?P<p>\(\s*[+-]?\d+\s*\)|[+-]?\d+)
+      # "×10^-1", "x 10^(-1)" ("10⁻¹" arrives here as "10^-1"). The ^ is required: without it
+      # "x100" would read as x10^0 and "0.60108x100" as 0.60108.
+      | \s*[x×*·⋅]\s*10\s*\^\s*(?P<p>\(\s*[+-]?\d+\s*\)|[+-]?\d+)
     )?
     """,
     re.VERBOSE,
