@@ -1,4 +1,4 @@
-"""Files: the only writing of bpquiz (atomic), and reading a JSON file with one-line errors.
+"""Files: the only writing of bpquiz (atomic), and the one JSON reader (one-line errors).
 
 `write_atomic(path, data)` for what is built in memory, `open_atomic(path)` for what is
 written as a stream (the print files): both write a temporary file in the same folder and rename
@@ -18,22 +18,54 @@ from typing import IO, Any
 from .errors import BpquizError
 
 
+class BadJSON(ValueError):
+    """JSON text that cannot be read; `str(e)` is the one-line reason, without the file."""
+
+
+# Longer integers become floats: Python refuses to turn more than 4,300 digits into an int
+# (ValueError), and an int of more than 308 digits overflows when it becomes a float later
+# (OverflowError). As a float such a number is inf, which every reader refuses in its own words
+# ("not a finite number", an unreadable answer). No int that bpquiz reads has 100 digits.
+_INT_DIGITS = 100
+
+
+def _int(text: str) -> int | float:
+    return int(text) if len(text) <= _INT_DIGITS else float(text)
+
+
+def parse_json(text: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None
+               ) -> Any:  # fmt: skip
+    """JSON text as data, whatever the text: the one JSON reader of bpquiz (submissions, keys,
+    given values). Invalid JSON, or JSON nested too deeply for Python's parser, raises BadJSON;
+    nothing else escapes."""
+    try:
+        return json.loads(text, parse_int=_int, object_pairs_hook=object_pairs_hook)
+    except json.JSONDecodeError as e:
+        raise BadJSON(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise BadJSON("not valid JSON: nested too deeply (arrays or objects inside each "
+                      "other, a thousand levels or more)") from None  # fmt: skip
+    except ValueError as e:  # pragma: no cover - the parse_int hook leaves nothing that raises
+        raise BadJSON(f"not valid JSON ({e})") from None
+
+
 def read_json(
     path: Path,
     what: str = "file",
     error: type[BpquizError] = BpquizError,
-    loads: Callable[[str], Any] = json.loads,
+    loads: Callable[[str], Any] = parse_json,
 ) -> Any:
-    """A JSON file's data; a missing, unreadable or invalid file is one line naming it."""
+    """A JSON file's data; a missing, unreadable or invalid file is one line naming it.
+
+    `loads` turns the text into data (`parse_json`, or a reader built on it)."""
     try:
         return loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise error(f"{path}: no such {what}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise error(f"{path}: cannot read the {what} ({e})") from None
-    except json.JSONDecodeError as e:
-        where = f"line {e.lineno}, column {e.colno}"
-        raise error(f"{path}: not valid JSON ({where}: {e.msg})") from None
+    except BadJSON as e:
+        raise error(f"{path}: {e}") from None
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .constants import DEFAULT_TITLE, PAPERS
+from .constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPERS
 from .errors import GradeError, located
 from .exercise.key import Key, gc_paused, loads, parse_key
 from .exercise.model import Exercise
@@ -55,6 +55,31 @@ def load_key(path: Path) -> Key:
     data = read_json(path, "key file", GradeError, loads)
     with located(path):
         return parse_key(data)
+
+
+def key_settings(key: Key, path: Path) -> dict[str, Any]:
+    """The key's settings that grading uses, checked: decimals a whole number 0–15 (as
+    `--decimals`); paper, title and course text (an unknown paper is A4)."""
+    settings = dict(key.settings)
+    decimals = settings.get("decimals", DEFAULT_DECIMALS)
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 15:
+        raise GradeError(f"{path}: settings.decimals: expected a whole number from 0 to 15, "
+                         f"got {_brief(decimals)}")  # fmt: skip
+    settings["decimals"] = decimals
+    for name in ("paper", "title", "course"):
+        value = settings.get(name)
+        if value is not None and not isinstance(value, str):
+            raise GradeError(f"{path}: settings.{name}: expected text, got {_brief(value)}")
+    return settings
+
+
+def _brief(value: Any) -> str:
+    """A value for a one-line message: its repr, cut at 40 characters."""
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # nested very deeply; an int too long to print
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def check_out(out: Path, force: bool) -> None:
@@ -154,10 +179,10 @@ def run_grade(
 
     key = load_key(key_path)
     check_out(out, force)
-    settings = dict(key.settings)
+    settings = key_settings(key, key_path)
     if policy is None:
         if decimals is None:
-            decimals = int(settings.get("decimals", 5))
+            decimals = settings["decimals"]
         policy = Policy(decimals=decimals, **(policy_args or {}))
     policy.check(key.exercise)
     run = Run(out, key.exercise)

@@ -33,6 +33,7 @@ import numpy as np
 from .. import __version__
 from ..constants import IDENTITY_COLUMNS
 from ..errors import GivenError, KeyFileError
+from ..files import parse_json
 from .model import Exercise, Variant
 from .solve import program, solve
 from .typeset import LaTeX, typeset
@@ -151,9 +152,10 @@ def gc_paused() -> Iterator[None]:
 
 
 def loads(text: str) -> Any:
-    """key.json's text as JSON data (json.loads, without the garbage collector's rescans)."""
+    """key.json's text as JSON data (`files.parse_json`, without the garbage collector's rescans;
+    bad JSON raises `files.BadJSON`)."""
     with gc_paused():
-        return json.loads(text)
+        return parse_json(text)
 
 
 def parse_key(data: Any) -> Key:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exercise.model import Exercise
+from ..files import BadJSON, parse_json
 from .submissions import IDENTITY, Problem, Reading, Submission, canonical, normalize_version
 
 _KEYWORD = re.compile(r"bpquiz-version:\s*([A-Za-z0-9_-]+)")
@@ -156,9 +157,9 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
 def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
     text, note = _decode(data)
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        return _fail(file, f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
+        doc = parse_json(text)
+    except BadJSON as e:
+        return _fail(file, str(e))
     if isinstance(doc, dict) and "submissions" in doc:
         doc = doc["submissions"]
     items = doc if isinstance(doc, list) else [doc]
@@ -187,9 +188,7 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
         for k, v in answers_in.items():
             name = canonical(str(k), exercise)
             if name is not None and name not in IDENTITY:
-                answers[name] = (
-                    v if v is None or isinstance(v, (str, int, float)) else json.dumps(v)
-                )
+                answers[name] = v if v is None or isinstance(v, (str, int, float)) else _shown(v)
             else:
                 extra.add(str(k))
         version = ident.get("version")
@@ -212,6 +211,14 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
         )
         reading.warnings.append(f"{file}: ignored key(s) that are no step id: {shown}")
     return reading
+
+
+def _shown(value: Any) -> str:
+    """A list or object given as an answer, as text (it is unreadable; the feedback shows it)."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (RecursionError, ValueError):  # nested hundreds of levels deep
+        return "[…]" if isinstance(value, list) else "{…}"
 
 
 def _text(x: Any) -> str:
