@@ -116,10 +116,17 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
     steps = [(s, columns[s]) for s in exercise.asked_ids if s in columns]
     v_col, id_col, name_col = columns["version"], columns.get("student_id"), columns.get("name")
     width = len(header)
+    used = {i for _, i in steps} | {i for i in (v_col, id_col, name_col) if i is not None}
+    end = rows.line_num  # the last line read so far
     try:
         for row in rows:
-            line = rows.line_num
+            line, end = end + 1, rows.line_num  # a record's first and last line
             if not any(cell.strip() for cell in row):
+                continue
+            if end > line and _joined(row, width, used, delimiter):
+                reading.problems.append(Problem(file, line, "bad-row",
+                    f'a quote (") left open in row {line} joins rows {line}–{end} into one cell; '
+                    "not graded (close the quote and grade again)"))  # fmt: skip
                 continue
             if len(row) < width:
                 row = row + [""] * (width - len(row))
@@ -149,6 +156,20 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
             )
         )
     return reading
+
+
+def _joined(row: list[str], width: int, used: set[int], delimiter: str) -> bool:
+    """Whether a record over several lines is rows joined by an unbalanced quote, not one row with
+    a multi-line cell: a line break is fine only in a column bpquiz ignores (a comment), in a
+    record of the header's width, and with no separator in the cell's later lines (which would be
+    the rows it swallowed)."""
+    if len(row) != width:
+        return True
+    for i, cell in enumerate(row):
+        later = cell.splitlines()[1:]
+        if later and (i in used or any(delimiter in part for part in later)):
+            return True
+    return False
 
 
 # --- JSON --------------------------------------------------------------------------------------

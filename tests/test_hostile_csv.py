@@ -1,0 +1,46 @@
+"""Hostile and careless CSV answer files: unbalanced quotes, duplicated columns."""
+
+from __future__ import annotations
+
+from bpquiz.exercise.model import Exercise
+from bpquiz.marking.formats import read_csv
+
+EX = Exercise()
+HEADER = "student_id,name,version," + ",".join(EX.asked_ids)
+
+
+def line(student: str, version: str, first: str = "0.5") -> str:
+    return ",".join([student, "N", version, first] + [""] * (len(EX.asked_ids) - 1))
+
+
+def test_an_unbalanced_quote_that_swallows_the_following_rows_is_a_problem_naming_the_row():
+    """A cell opening a quote it never closes joins the rows after it into one cell: a bad-row
+    problem naming that row and the rows joined, never a silent loss; rows before are read."""
+    rows = [line("s1", "AAAAAA"), line("s2", "BBBBBB", '"0.5'), line("s3", "CCCCCC"),
+            line("s4", "DDDDDD")]  # fmt: skip
+    r = read_csv(("\n".join([HEADER, *rows]) + "\n").encode(), "q.csv", EX)
+    assert [s.student_id for s in r.submissions] == ["s1"]
+    (p,) = r.problems
+    assert (p.file, p.row, p.kind) == ("q.csv", 3, "bad-row")
+    assert "quote" in p.message and "rows 3–5" in p.message and "not graded" in p.message
+
+
+def test_a_quote_closed_rows_later_in_an_ignored_column_is_a_problem_too():
+    """A stray quote in an ignored comment column, closed by the next row's quoted comment, joins
+    two rows: reported, not read as one submission."""
+    header = "student_id,name,version,comment," + ",".join(EX.asked_ids)
+    empty = "," * (len(EX.asked_ids) - 1)
+    rows = ['s1,N,AAAAAA,"bad,0.5' + empty, 's2,N,BBBBBB,"ok",0.6' + empty]
+    r = read_csv(("\n".join([header, *rows]) + "\n").encode(), "c.csv", EX)
+    assert not r.submissions
+    assert [(p.row, p.kind) for p in r.problems] == [(2, "bad-row")]
+
+
+def test_a_multi_line_comment_in_an_ignored_column_is_still_read():
+    """A properly quoted comment over two lines (no separator in its later lines) is fine."""
+    header = "student_id,name,version,comment," + ",".join(EX.asked_ids)
+    empty = "," * (len(EX.asked_ids) - 1)
+    rows = ['s1,N,AAAAAA,"thanks\nsee you",0.5' + empty, "s2,N,BBBBBB,,0.6" + empty]
+    r = read_csv(("\n".join([header, *rows]) + "\n").encode(), "m.csv", EX)
+    assert not r.problems
+    assert [(s.student_id, s.row) for s in r.submissions] == [("s1", 2), ("s2", 4)]
