@@ -118,3 +118,18 @@ def test_a_hostile_given_file_is_one_line_exit_2(tmp_path, raw):
     given = json.loads((Path(__file__).parent / "data" / "article-example.json").read_text())
     (tmp_path / "given.json").write_text(with_raw(given["given"], ("w1",), raw))
     one_line_error(bpquiz("solve", "--given", tmp_path / "given.json"), "given.json")
+
+
+def test_answers_both_nested_and_flat_is_a_problem_not_a_silent_drop():
+    """A submission with an "answers" object and step ids at its top level is a bad-row problem
+    naming the flat steps, and is not graded; the other submissions are read."""
+    from bpquiz.marking.formats import read_json
+
+    doc = [
+        {"version": "AAAAAA", "answers": {"out_h1": "0.6"}, "E1": "0.2", "E2": "0.3"},
+        {"version": "BBBBBB", "answers": {"out_h1": "0.6"}, "comment": "hi"},
+    ]
+    r = read_json(json.dumps(doc).encode(), "both.json", Exercise())
+    assert [s.version for s in r.submissions] == ["BBBBBB"]
+    (p,) = r.problems
+    assert (p.row, p.kind) == (1, "bad-row") and "E1, E2" in p.message and "answers" in p.message

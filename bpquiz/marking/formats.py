@@ -63,6 +63,11 @@ def _fail(file: str, message: str, row: int | None = None) -> Reading:
     return Reading(problems=[Problem(file, row, "unreadable-file", message)])
 
 
+def _listed(names: list[str]) -> str:
+    """The first five names, and how many more."""
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
 def _decode(data: bytes) -> tuple[str, str | None]:
     try:
         return data.decode("utf-8-sig"), None
@@ -105,14 +110,10 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
             file, "no version column (expected a header student_id,name,version,<step ids>)", 1
         )
     if extra:
-        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-        reading.warnings.append(f"{file}: ignored column(s) that are no step id: {shown}")
+        reading.warnings.append(f"{file}: ignored column(s) that are no step id: {_listed(extra)}")
     missing = [s for s in exercise.asked_ids if s not in columns]
     if missing:
-        shown = ", ".join(missing[:5]) + (
-            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        )
-        reading.warnings.append(f"{file}: no column for {shown}; counted as blank")
+        reading.warnings.append(f"{file}: no column for {_listed(missing)}; counted as blank")
     steps = [(s, columns[s]) for s in exercise.asked_ids if s in columns]
     v_col, id_col, name_col = columns["version"], columns.get("student_id"), columns.get("name")
     width = len(header)
@@ -198,8 +199,17 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
             canonical(k, exercise): v for k, v in item.items() if canonical(k, exercise) in IDENTITY
         }
         answers_in = item.get("answers")
+        flat = {k: v for k, v in item.items() if canonical(k, exercise) not in IDENTITY}
         if answers_in is None:
-            answers_in = {k: v for k, v in item.items() if canonical(k, exercise) not in IDENTITY}
+            answers_in = flat
+        else:
+            # Answers in two places: which one did the student mean? Neither is guessed.
+            both = [k for k in flat if canonical(k, exercise) is not None]
+            if both:
+                reading.problems.append(Problem(file, n, "bad-row",
+                    f'both an "answers" object and step ids beside it ({_listed(both)}): put every '
+                    'answer in "answers"; not graded'))  # fmt: skip
+                continue
         if not isinstance(answers_in, dict):
             reading.problems.append(
                 Problem(file, n, "bad-row", '"answers" must be an object {step id: answer}')
@@ -227,10 +237,8 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
             )
         )
     if extra:
-        shown = ", ".join(sorted(extra)[:5]) + (
-            f" and {len(extra) - 5} more" if len(extra) > 5 else ""
-        )
-        reading.warnings.append(f"{file}: ignored key(s) that are no step id: {shown}")
+        ignored = _listed(sorted(extra))
+        reading.warnings.append(f"{file}: ignored key(s) that are no step id: {ignored}")
     return reading
 
 
