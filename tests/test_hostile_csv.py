@@ -44,3 +44,31 @@ def test_a_multi_line_comment_in_an_ignored_column_is_still_read():
     r = read_csv(("\n".join([header, *rows]) + "\n").encode(), "m.csv", EX)
     assert not r.problems
     assert [(s.student_id, s.row) for s in r.submissions] == [("s1", 2), ("s2", 4)]
+
+
+def test_a_duplicated_column_is_a_problem_and_rows_whose_copies_differ_are_not_graded():
+    """A step column twice: a duplicate-column problem for the file; a row whose two copies agree
+    is graded, one whose copies differ is a problem of its own and not graded."""
+    header = HEADER + ",OUT_H1"
+    k = 3 + EX.asked_ids.index("out_h1")
+    same = line("s1", "AAAAAA").split(",")
+    same[k] = "0.6"
+    differ = line("s2", "BBBBBB").split(",")
+    differ[k] = "0.6"
+    rows = [",".join([*same, "0.6"]), ",".join([*differ, "0.7"])]
+    r = read_csv(("\n".join([header, *rows]) + "\n").encode(), "d.csv", EX)
+    assert [s.student_id for s in r.submissions] == ["s1"]
+    assert r.submissions[0].answers["out_h1"] == "0.6"
+    assert [(p.row, p.kind) for p in r.problems] == [(1, "duplicate-column"),
+                                                     (3, "duplicate-column")]  # fmt: skip
+    assert "out_h1" in r.problems[0].message.lower() and "not graded" in r.problems[1].message
+    assert not any("twice" in w for w in r.warnings)  # a problem now, not only a warning
+
+
+def test_a_duplicated_identity_column_is_a_problem():
+    """Two version columns ("version" and "Version") that differ: the row is not graded."""
+    header = "student_id,name,version,Version," + ",".join(EX.asked_ids)
+    r = read_csv((header + "\ns1,N,AAAAAA,BBBBBB,0.5\n").encode(), "v.csv", EX)
+    assert not r.submissions
+    assert [(p.row, p.kind) for p in r.problems] == [(1, "duplicate-column"),
+                                                     (2, "duplicate-column")]  # fmt: skip

@@ -133,3 +133,31 @@ def test_answers_both_nested_and_flat_is_a_problem_not_a_silent_drop():
     assert [s.version for s in r.submissions] == ["BBBBBB"]
     (p,) = r.problems
     assert (p.row, p.kind) == (1, "bad-row") and "E1, E2" in p.message and "answers" in p.message
+
+
+def test_a_duplicated_json_key_is_a_problem_in_problems_csv():
+    """A step key given twice with different answers: a duplicate-key problem, not graded; twice
+    with the same answer: a problem too, but graded; spellings that name one step count."""
+    from bpquiz.marking.formats import read_json
+
+    text = (
+        '[{"version": "AAAAAA", "answers": {"out_h1": "0.6", "out_h1": "0.7"}},'
+        ' {"version": "BBBBBB", "answers": {"out_h1": "0.6", "OUT_H1": "0.6"}},'
+        ' {"version": "CCCCCC", "version": "DDDDDD", "out_h1": "0.6"}]'
+    )
+    r = read_json(text.encode(), "dup.json", Exercise())
+    assert [s.version for s in r.submissions] == ["BBBBBB"]
+    assert [(p.row, p.kind) for p in r.problems] == [
+        (1, "duplicate-key"), (2, "duplicate-key"), (3, "duplicate-key")
+    ]
+    assert "not graded" in r.problems[0].message and "not graded" not in r.problems[1].message
+    assert "version" in r.problems[2].message
+
+
+def test_a_duplicated_key_around_the_submissions_is_a_problem_for_the_file():
+    """{"submissions": [...], "submissions": [...]}: which list? The file is one problem."""
+    from bpquiz.marking.formats import read_json
+
+    r = read_json(b'{"submissions": [], "submissions": [{"version": "AAAAAA"}]}', "w.json",
+                  Exercise())  # fmt: skip
+    assert not r.submissions and [p.kind for p in r.problems] == ["duplicate-key"]

@@ -6,12 +6,15 @@ file, the row and what was expected, and reading carries on with the rest.
 
 - **CSV**: a header `student_id,name,version,<step ids>`, one submission per row. Header names are
   matched ignoring case and spaces (`Student ID` = `student_id`). Extra columns are ignored with a
-  warning; missing step columns count as blank. UTF-8 with or without a BOM (Excel's "CSV UTF-8"),
+  warning; missing step columns count as blank. A name given by two columns is a problem, and a row
+  whose copies differ is not graded. UTF-8 with or without a BOM (Excel's "CSV UTF-8"),
   or Windows-1252; `,`, `;` (European Excel) or tab as the separator, read from the header line.
 - **JSON**: a list of submissions, an object `{"submissions": [...]}`, or one submission. A
   submission is `{"student_id": ..., "name": ..., "version": ..., "answers": {step id: answer}}`,
   or flat like a CSV row (`{"student_id": ..., "version": ..., "<step id>": "0.60108", ...}`). An
-  answer is a string as written, a number, or null (blank).
+  answer is a string as written, a number, or null (blank). A key given twice in one object
+  (also as two spellings of one step id) is a problem; a submission whose copies differ is not
+  graded.
 - **PDF**: a filled worksheet. Each answer is the text form field named by its step id; the version
   is the read-only field `version`, or `bpquiz-version:CODE` in the document's keywords. In a
   merged print file the fields are `<version>.<step id>`: every version in it is a submission.
@@ -93,6 +96,7 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
     except csv.Error as e:
         return _fail(file, f"not a readable CSV ({e})", 1)
     columns: dict[str, int] = {}
+    copies: dict[str, list[int]] = {}  # a name given by several columns: all of them
     extra: list[str] = []
     for i, raw in enumerate(header):
         name = canonical(raw, exercise)
@@ -100,11 +104,15 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
             if raw.strip():
                 extra.append(raw.strip())
         elif name in columns:
-            reading.warnings.append(
-                f"{file}: column {raw.strip()!r} appears twice; the first is used"
-            )
+            copies.setdefault(name, [columns[name]]).append(i)
         else:
             columns[name] = i
+    for name, where in copies.items():
+        numbers = ", ".join(str(i + 1) for i in where)
+        reading.problems.append(Problem(file, 1, "duplicate-column",
+            f"column {name} appears {'twice' if len(where) == 2 else f'{len(where)} times'} "
+            f"(columns {numbers}); "
+            "a row whose copies differ is not graded"))  # fmt: skip
     if "version" not in columns:
         return _fail(
             file, "no version column (expected a header student_id,name,version,<step ids>)", 1
@@ -131,6 +139,12 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
                 continue
             if len(row) < width:
                 row = row + [""] * (width - len(row))
+            differ = [n for n, where in copies.items() if len({row[i].strip() for i in where}) > 1]
+            if differ:
+                reading.problems.append(Problem(file, line, "duplicate-column",
+                    f"the copies of column {', '.join(differ)} differ in this row "
+                    f"({_copies(row[i] for i in copies[differ[0]])}); not graded"))  # fmt: skip
+                continue
             version = normalize_version(row[v_col])
             if not version:
                 reading.problems.append(
@@ -179,10 +193,13 @@ def _joined(row: list[str], width: int, used: set[int], delimiter: str) -> bool:
 def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
     text, note = _decode(data)
     try:
-        doc = parse_json(text)
+        doc = parse_json(text, object_pairs_hook=_Object)
     except BadJSON as e:
         return _fail(file, str(e))
-    if isinstance(doc, dict) and "submissions" in doc:
+    if isinstance(doc, _Object) and "submissions" in doc:
+        if len(doc.copies("submissions")) > 1:
+            return Reading(problems=[Problem(file, None, "duplicate-key",
+                '"submissions" appears twice: which list is meant? not graded')])  # fmt: skip
         doc = doc["submissions"]
     items = doc if isinstance(doc, list) else [doc]
     reading = Reading()
@@ -190,39 +207,50 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
         reading.warnings.append(f"{file}: {note}")
     extra: set[str] = set()
     for n, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
+        if not isinstance(item, _Object):
             reading.problems.append(
                 Problem(file, n, "bad-row", "expected an object with version and answers")
             )
             continue
-        ident = {
-            canonical(k, exercise): v for k, v in item.items() if canonical(k, exercise) in IDENTITY
-        }
-        answers_in = item.get("answers")
-        flat = {k: v for k, v in item.items() if canonical(k, exercise) not in IDENTITY}
-        if answers_in is None:
-            answers_in = flat
-        else:
+        top, top_extra = item.by_name(exercise)
+        ident = {k: v for k, v in top.items() if k in IDENTITY}
+        flat = {k: v for k, v in top.items() if k not in IDENTITY}
+        nested = item.copies("answers")
+        if not nested:
+            steps = flat
+            extra.update(top_extra)
+        elif flat:
             # Answers in two places: which one did the student mean? Neither is guessed.
-            both = [k for k in flat if canonical(k, exercise) is not None]
-            if both:
-                reading.problems.append(Problem(file, n, "bad-row",
-                    f'both an "answers" object and step ids beside it ({_listed(both)}): put every '
-                    'answer in "answers"; not graded'))  # fmt: skip
-                continue
-        if not isinstance(answers_in, dict):
-            reading.problems.append(
-                Problem(file, n, "bad-row", '"answers" must be an object {step id: answer}')
-            )
+            reading.problems.append(Problem(file, n, "bad-row",
+                f'both an "answers" object and step ids beside it ({_listed(list(flat))}): put '
+                'every answer in "answers"; not graded'))  # fmt: skip
             continue
-        answers: dict[str, Any] = {}
-        for k, v in answers_in.items():
-            name = canonical(str(k), exercise)
-            if name is not None and name not in IDENTITY:
-                answers[name] = v if v is None or isinstance(v, (str, int, float)) else _shown(v)
-            else:
-                extra.add(str(k))
-        version = ident.get("version")
+        elif len(nested) > 1 or not isinstance(nested[0], _Object):
+            message = ('"answers" appears twice: which is meant? not graded' if len(nested) > 1
+                       else '"answers" must be an object {step id: answer}')  # fmt: skip
+            reading.problems.append(Problem(file, n, "bad-row" if len(nested) == 1 else
+                                            "duplicate-key", message))  # fmt: skip
+            continue
+        else:
+            steps, inner_extra = nested[0].by_name(exercise)
+            extra.update(inner_extra, (k for k in steps if k in IDENTITY))
+            steps = {k: v for k, v in steps.items() if k not in IDENTITY}
+        twice = {k: v for k, v in (*ident.items(), *steps.items()) if len(v) > 1}
+        if twice:
+            differ = [k for k, v in twice.items() if any(x != v[0] for x in v)]
+            shown = ", ".join(twice)
+            if differ:
+                reading.problems.append(Problem(file, n, "duplicate-key",
+                    f"{shown} given more than once, differently "
+                    f"({_copies(twice[differ[0]])}); not graded"))  # fmt: skip
+                continue
+            reading.problems.append(Problem(file, n, "duplicate-key",
+                f"{shown} given more than once (the same each time); graded"))  # fmt: skip
+        answers: dict[str, Any] = {
+            k: v[0] if v[0] is None or isinstance(v[0], (str, int, float)) else _shown(v[0])
+            for k, v in steps.items()
+        }
+        version = ident.get("version", [None])[0]
         if not isinstance(version, str) or not normalize_version(version):
             reading.problems.append(Problem(file, n, "bad-row", "no version code (a string)"))
             continue
@@ -231,8 +259,8 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
                 file,
                 n,
                 normalize_version(version),
-                _text(ident.get("student_id")),
-                _text(ident.get("name")),
+                _text(ident.get("student_id", [None])[0]),
+                _text(ident.get("name", [None])[0]),
                 answers,
             )
         )
@@ -240,6 +268,38 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
         ignored = _listed(sorted(extra))
         reading.warnings.append(f"{file}: ignored key(s) that are no step id: {ignored}")
     return reading
+
+
+class _Object(dict):
+    """A JSON object (the parser's `object_pairs_hook`) that keeps every key as written, so that
+    a key given twice is seen: a plain dict keeps the last copy without a word."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]):
+        super().__init__(pairs)
+        self.pairs = pairs
+
+    def copies(self, key: str) -> list[Any]:
+        return [v for k, v in self.pairs if k == key]
+
+    def by_name(self, exercise: Exercise) -> tuple[dict[str, list[Any]], list[str]]:
+        """The values by identity column or step id ("Student ID" = student_id), every copy
+        kept; and the keys that are neither (but "answers")."""
+        named: dict[str, list[Any]] = {}
+        other: list[str] = []
+        for k, v in self.pairs:
+            name = canonical(k, exercise)
+            if name is not None:
+                named.setdefault(name, []).append(v)
+            elif k != "answers":
+                other.append(k)
+        return named, other
+
+
+def _copies(values: Any) -> str:
+    """Copies of one value for a message: each as written, cut at 24 characters."""
+    shown = [repr(v) if v is None or isinstance(v, (str, int, float)) else _shown(v)
+             for v in values]  # fmt: skip
+    return " and ".join(t if len(t) <= 24 else t[:23] + "…" for t in shown)
 
 
 def _shown(value: Any) -> str:

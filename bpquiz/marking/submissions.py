@@ -42,7 +42,8 @@ class Submission:
 class Problem:
     """Something that kept a file, a row or a submission from being graded as it is.
 
-    `kind`: unreadable-file, bad-row, unknown-version, duplicate, mismatch.
+    `kind`: unreadable-file, bad-row, duplicate-column, duplicate-key, unknown-version,
+    duplicate, mismatch (and feedback, for a feedback PDF not written).
     """
 
     file: str
