@@ -24,6 +24,7 @@ from .files import read_json, write_atomic
 from .marking.formats import read_files
 from .marking.grading import Policy
 from .marking.match import Result, grade_class
+from .marking.own import unfilled_templates
 from .marking.reports import gradebook_csv, grades_json, problems_csv, statistics_dict
 from .marking.submissions import Problem, Reading, expand
 from .pool import Pool, workers_for
@@ -195,7 +196,11 @@ def run_grade(
             "; ".join(p.line() for p in reading.problems)
             or "no CSV, JSON or PDF files found in " + ", ".join(map(str, inputs))
         )
-    run.warnings = reading.warnings
+    templates = unfilled_templates([s.version for s in key.sheets], reading.submissions)
+    if templates:
+        reading.submissions = [s for s in reading.submissions if s.source not in templates]
+        reading.skipped += [(f, "an answers template with no answer filled in") for f in templates]
+    run.warnings = reading.skipped_warnings() + reading.warnings
     # The key and the marks are many small objects that live to the end of the run: keep the
     # cyclic garbage collector from scanning them again and again (3x faster on 10,000 rows).
     with gc_paused():

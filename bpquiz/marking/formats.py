@@ -16,9 +16,11 @@ file, the row and what was expected, and reading carries on with the rest.
   (also as two spellings of one step id) is a problem; a submission whose copies differ is not
   graded.
 - **PDF**: a filled worksheet. Each answer is the text form field named by its step id; the version
-  is the read-only field `version`, or `bpquiz-version:CODE` in the document's keywords. In a
-  merged print file the fields are `<version>.<step id>`: every version in it is a submission.
-  Optional `student_id` and `name` fields are read when present.
+  is the read-only field `version`, or `bpquiz-version:CODE` in the document's keywords. Optional
+  `student_id` and `name` fields are read when present.
+
+Files bpquiz wrote (key.csv, key.json, a gradebook, the print files, solutions, feedback: `own`)
+are skipped, by their content, whatever their name.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 
 from ..exercise.model import Exercise
 from ..files import BadJSON, parse_json
+from .own import own_csv, own_json, own_pdf
 from .submissions import IDENTITY, Problem, Reading, Submission, canonical, normalize_version
 
 _KEYWORD = re.compile(r"bpquiz-version:\s*([A-Za-z0-9_-]+)")
@@ -95,6 +98,9 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
         return _fail(file, "empty file (expected a header student_id,name,version,<step ids>)")
     except csv.Error as e:
         return _fail(file, f"not a readable CSV ({e})", 1)
+    own = own_csv(header, exercise)
+    if own:
+        return Reading(skipped=[(file, own)])
     columns: dict[str, int] = {}
     copies: dict[str, list[int]] = {}  # a name given by several columns: all of them
     extra: list[str] = []
@@ -196,6 +202,9 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
         doc = parse_json(text, object_pairs_hook=_Object)
     except BadJSON as e:
         return _fail(file, str(e))
+    own = own_json(doc)
+    if own:
+        return Reading(skipped=[(file, own)])
     if isinstance(doc, _Object) and "submissions" in doc:
         if len(doc.copies("submissions")) > 1:
             return Reading(problems=[Problem(file, None, "duplicate-key",
@@ -329,12 +338,16 @@ def read_pdf(data: bytes, file: str, exercise: Exercise) -> Reading:
                     file, "the PDF is encrypted; save it without a password and grade again"
                 )
             fields = reader.get_fields() or {}
-            keywords = (reader.metadata or {}).get("/Keywords", "")
+            metadata = reader.metadata or {}
+            keywords = str(metadata.get("/Keywords") or "")
+            producer = str(metadata.get("/Producer") or "")
     except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on damaged files; one bad file must not stop grading
         return _fail(file, f"not a readable PDF ({type(e).__name__}: {e})")
-    return submissions_from_fields(
-        {name: f.get("/V") for name, f in fields.items()}, file, exercise, str(keywords or "")
-    )
+    values = {name: f.get("/V") for name, f in fields.items()}
+    own = own_pdf(keywords, producer, len(_sheets(values, exercise)))
+    if own:
+        return Reading(skipped=[(file, own)])
+    return submissions_from_fields(values, file, exercise, keywords)
 
 
 @contextmanager
@@ -358,15 +371,9 @@ def submissions_from_fields(
     Plain `out_h1` fields are one sheet whose version is the `version` field (or `keywords`);
     `K7F3Q9.out_h1` fields are the sheet K7F3Q9 of a merged file.
     """
-    sheets: dict[str, dict[str, Any]] = {}
-    for name, value in values.items():
-        prefix, _, leaf = name.rpartition(".")
-        leaf_name = canonical(leaf, exercise)
-        if leaf_name is None:
-            continue
-        sheets.setdefault(prefix, {})[leaf_name] = _field_text(value)
+    sheets = _sheets(values, exercise)
     steps = set(exercise.asked_ids)
-    if not any(steps.intersection(f) for f in sheets.values()):
+    if not sheets:
         return _fail(
             file,
             "no answer fields (a scanned or flattened PDF? enter its answers in a CSV instead)"
@@ -375,8 +382,6 @@ def submissions_from_fields(
         )
     reading = Reading()
     for prefix, fields_ in sheets.items():
-        if not steps.intersection(fields_):
-            continue
         version = normalize_version(fields_.get("version", "")) or normalize_version(
             prefix.rpartition(".")[2]
         )
@@ -404,6 +409,19 @@ def submissions_from_fields(
             )
         )
     return reading
+
+
+def _sheets(values: dict[str, Any], exercise: Exercise) -> dict[str, dict[str, str]]:
+    """Form field values grouped by sheet ({prefix: {field: text}}): the sheets with an answer
+    field (`out_h1`, or `K7F3Q9.out_h1` in a merged file)."""
+    sheets: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        prefix, _, leaf = name.rpartition(".")
+        leaf_name = canonical(leaf, exercise)
+        if leaf_name is not None:
+            sheets.setdefault(prefix, {})[leaf_name] = _field_text(value)
+    steps = set(exercise.asked_ids)
+    return {prefix: f for prefix, f in sheets.items() if steps.intersection(f)}
 
 
 def _field_text(value: Any) -> str:

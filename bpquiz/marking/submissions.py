@@ -37,6 +37,12 @@ class Submission:
     def where(self) -> str:
         return f"{self.source}:{self.row}" if self.row is not None else self.source
 
+    @property
+    def blank(self) -> bool:
+        """No answer at all: every box empty (or only spaces)."""
+        return all(a is None or (isinstance(a, str) and not a.strip())
+                   for a in self.answers.values())  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -58,16 +64,36 @@ class Problem:
 
 @dataclass
 class Reading:
-    """What reading the inputs gave: submissions, problems, and warnings (which grade anyway)."""
+    """What reading the inputs gave: submissions, problems, warnings (which grade anyway), and
+    the files skipped as bpquiz's own ((file, what it is): `marking.own`)."""
 
     submissions: list[Submission] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def extend(self, other: Reading) -> None:
         self.submissions += other.submissions
         self.problems += other.problems
         self.warnings += other.warnings
+        self.skipped += other.skipped
+
+    def skipped_warnings(self) -> list[str]:
+        """One warning per file skipped as bpquiz's own, or one per kind when there are many
+        (the feedback PDFs of an earlier run)."""
+        kinds: dict[str, list[str]] = {}
+        for file, what in self.skipped:
+            kinds.setdefault(what, []).append(file)
+        lines = []
+        for what, files in kinds.items():
+            if len(files) <= 3:
+                lines += [f"{f}: skipped: {what} that bpquiz wrote, not a submission"
+                          for f in files]  # fmt: skip
+            else:
+                shown = ", ".join(files[:3]) + f" and {len(files) - 3} more"
+                lines.append(f"skipped {len(files)} files that bpquiz wrote ({what}), "
+                             f"not submissions: {shown}")  # fmt: skip
+        return lines
 
 
 @cache

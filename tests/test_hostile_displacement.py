@@ -1,0 +1,105 @@
+"""A submission must never displace its owner's: bpquiz's own files, blank rows, classmates."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bpquiz.exercise.model import Exercise
+
+import students
+from students import fill
+
+STEP_IDS = Exercise().step_ids
+
+
+def bpquiz(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bpquiz", *map(str, args)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def gradebook(folder: Path) -> list[dict[str, str]]:
+    with (folder / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def problems(folder: Path) -> list[dict[str, str]]:
+    with (folder / "problems.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    """An anonymous class of 3 (seed 21): its folder and key."""
+    from bpquiz.generate import Settings, generate
+
+    root = tmp_path_factory.mktemp("displace")
+    generate(Settings(n=3, seed=21), root / "class", jobs=1)
+    return root / "class", json.loads((root / "class" / "key.json").read_text())
+
+
+def real_answers(key: dict) -> list[dict[str, str]]:
+    """Sheet 0 exact (41), sheet 1 one slip carried (40), sheet 2 only the forward pass."""
+    v = key["variants"]
+    exact = students.from_key(v[0]["given"])
+    slipped = students.carried(v[1]["given"], "round", ("out_h1", lambda x: x + 0.05))
+    forward = {k: a for k, a in students.from_key(v[2]["given"]).items() if k in STEP_IDS[:8]}
+    return [exact, slipped, forward]
+
+
+def hand_in(folder: Path, key: dict, where: Path) -> None:
+    """The three real, filled worksheets, in a folder that sorts after everything else."""
+    where.mkdir(parents=True)
+    for k, answers in enumerate(real_answers(key)):
+        code = key["variants"][k]["version"]
+        fill(folder / "worksheets" / f"{code}.pdf", answers, where / f"sheet-{k}.pdf")
+
+
+def test_files_bpquiz_wrote_are_skipped_with_a_warning_not_graded(klass, tmp_path):
+    """key.csv (renamed answers.csv), answers-template.csv, key.json and both print files (named
+    to sort first) in the submissions folder are skipped with a warning; the real worksheets are
+    graded with their own scores (not 41/41 for everyone)."""
+    folder, key = klass
+    subs = tmp_path / "in"
+    subs.mkdir()
+    shutil.copy(folder / "key.csv", subs / "answers.csv")
+    shutil.copy(folder / "answers-template.csv", subs / "answers-template.csv")
+    shutil.copy(folder / "key.json", subs / "aaa.json")
+    shutil.copy(folder / "print" / "worksheets.pdf", subs / "000.pdf")
+    shutil.copy(folder / "print" / "solutions.pdf", subs / "001.pdf")
+    code = key["variants"][0]["version"]
+    shutil.copy(folder / "solutions" / f"{code}.pdf", subs / "002.pdf")
+    hand_in(folder, key, subs / "zz")
+    r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", tmp_path / "g",
+               "--no-feedback", "--no-summary")  # fmt: skip
+    assert r.returncode == 0, r.stderr + r.stdout
+    book = {row["version"]: row["score"] for row in gradebook(tmp_path / "g")}
+    v = [x["version"] for x in key["variants"]]
+    assert book == {v[0]: "41", v[1]: "40", v[2]: "8"}
+    skipped = [ln for ln in r.stderr.splitlines() if "skipped" in ln]
+    for name in ("answers.csv", "answers-template.csv", "aaa.json", "000.pdf", "001.pdf",
+                 "002.pdf"):  # fmt: skip
+        assert any(name in ln for ln in skipped), (name, r.stderr)
+    assert not problems(tmp_path / "g")
+
+
+def test_a_template_with_answers_filled_in_is_graded(klass, tmp_path):
+    """answers-template.csv is meant to be filled: once it holds an answer it is a submission."""
+    folder, key = klass
+    rows = list(csv.reader((folder / "answers-template.csv").open(encoding="utf-8")))
+    rows[1][3 + STEP_IDS.index("sum_h1")] = students.from_key(key["variants"][0]["given"])["sum_h1"]
+    (tmp_path / "in").mkdir()
+    with (tmp_path / "in" / "answers-template.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    r = bpquiz("grade", tmp_path / "in", "--key", folder / "key.json", "--out", tmp_path / "g",
+               "--no-feedback", "--no-summary")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert sorted(row["score"] for row in gradebook(tmp_path / "g")) == ["0", "0", "1"]
