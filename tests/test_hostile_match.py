@@ -108,3 +108,22 @@ def test_the_first_of_two_filled_duplicates_still_counts(anonymous):
     assert [r.submission.row for r in results] == [2]
     assert [(p.row, p.kind) for p in problems] == [(3, "duplicate")]
     assert "v.csv:2" in problems[0].message
+
+
+def test_student_ids_that_differ_in_case_or_spaces_are_one_student_in_generate():
+    """A roster with `ab12` and `AB12 ` is refused as a duplicate: grading would take them for one
+    student."""
+    from bpquiz.errors import GenerateError
+    from bpquiz.roster import parse_roster
+
+    with pytest.raises(GenerateError, match="duplicate student_id"):
+        parse_roster("student_id,name\nab12,Ada\n AB12 ,Bo\n")
+
+
+def test_student_ids_that_differ_in_case_or_spaces_are_one_student_in_grade(roster):
+    """` ab12 ` handing in AB12's sheet is AB12 (no mismatch); twice is a duplicate."""
+    code = roster.sheets[0].version
+    subs = [Submission("u.csv", 2, code, " ab12 ", "", real(roster, 0)),
+            Submission("u.csv", 3, code, "AB12", "", real(roster, 0))]  # fmt: skip
+    results, problems = grade_class(roster, subs, Policy())
+    assert len(results) == 1 and [(p.row, p.kind) for p in problems] == [(3, "duplicate")]

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..exercise.key import Key, Sheet
+from ..roster import student_key
 from .grading import GradedSubmission, Policy, grade_submission
 from .submissions import Problem, Submission, normalize_version
 
@@ -94,10 +95,6 @@ def grade_class(
         by_version.setdefault(sheet.version, result)
     problems.sort(key=lambda kp: kp[0])
     return results, [p for _, p in problems]
-
-
-def student_key(student_id: str) -> str:
-    return student_id.casefold()
 
 
 def _who(sub: Submission, sheet: Sheet) -> str:
