@@ -41,6 +41,7 @@ from .own import own_csv, own_json, own_pdf
 from .submissions import IDENTITY, Problem, Reading, Submission, canonical, normalize_version
 
 _KEYWORD = re.compile(r"bpquiz-version:\s*([A-Za-z0-9_-]+)")
+ENCRYPTED = "the PDF is encrypted; save it without a password and grade again"
 
 
 def read_files(files: list[Path], exercise: Exercise) -> list[Reading]:
@@ -329,14 +330,18 @@ def _text(x: Any) -> str:
 def read_pdf(data: bytes, file: str, exercise: Exercise) -> Reading:
     """The submissions of one filled worksheet PDF (several, for a merged print file)."""
     from pypdf import PdfReader  # imported here: CSV-only grading does not pay for it
+    from pypdf.errors import DependencyError, FileNotDecryptedError
 
     try:
         with _quiet("pypdf"):
-            reader = PdfReader(io.BytesIO(data))
-            if reader.is_encrypted:
-                return _fail(
-                    file, "the PDF is encrypted; save it without a password and grade again"
-                )
+            try:
+                # Opening an encrypted PDF tries the empty password, which for AES needs the
+                # cryptography package: an encrypted file either way.
+                reader = PdfReader(io.BytesIO(data))
+            except (DependencyError, FileNotDecryptedError):
+                return _fail(file, ENCRYPTED)
+            if reader.is_encrypted:  # before anything that reads (decrypts) its objects
+                return _fail(file, ENCRYPTED)
             fields = reader.get_fields() or {}
             metadata = reader.metadata or {}
             keywords = str(metadata.get("/Keywords") or "")

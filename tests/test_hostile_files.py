@@ -1,0 +1,50 @@
+"""Hostile and careless files: encrypted PDFs, UTF-16 text, file names, modes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from bpquiz.exercise.model import Exercise
+from bpquiz.marking.formats import read_pdf
+
+EX = Exercise()
+ENCRYPTED = "the PDF is encrypted; save it without a password and grade again"
+
+
+def aes_pdf() -> bytes:
+    """A one-page PDF encrypted with AES-256 (revision 5) under an empty user password, as a PDF
+    "protected against editing" is: opening it needs AES, i.e. the cryptography package."""
+    vsalt, ksalt = b"v" * 8, b"k" * 8
+    u = hashlib.sha256(vsalt).digest() + vsalt + ksalt  # the empty user password, revision 5
+    hexes = {"O": (b"o" * 48).hex(), "U": u.hex(), "OE": (b"e" * 32).hex(),
+             "UE": (b"u" * 32).hex(), "Perms": (b"p" * 16).hex()}  # fmt: skip
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        ("<< /Filter /Standard /V 5 /R 5 /Length 256 /P -4 /StmF /StdCF /StrF /StdCF "
+         "/CF << /StdCF << /AuthEvent /DocOpen /CFM /AESV3 /Length 32 >> >> "
+         + " ".join(f"/{k} <{v}>" for k, v in hexes.items()) + " >>").encode(),
+    ]  # fmt: skip
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\n"
+              % (len(objects) + 1, b"ab" * 16, b"ab" * 16))  # fmt: skip
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+def test_an_aes_encrypted_pdf_gives_the_readmes_message():
+    """An AES-256 encrypted PDF is the README's "encrypted" problem, whether or not the
+    cryptography package is installed (never "DependencyError: cryptography>=3.1 ...")."""
+    (p,) = read_pdf(aes_pdf(), "locked.pdf", EX).problems
+    assert (p.file, p.kind, p.message) == ("locked.pdf", "unreadable-file", ENCRYPTED)
