@@ -7,6 +7,7 @@ it over `path` only once it is complete, so an interrupted run never leaves half
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import tempfile
@@ -16,6 +17,23 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import BpquizError
+
+# Byte-order marks, longest first (UTF-32 LE begins with UTF-16 LE's): Excel saves "Unicode
+# text" as UTF-16 LE with a BOM, Notepad may save UTF-16 of either order.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)  # fmt: skip
+
+
+def decode_text(data: bytes) -> str:
+    """A text file's bytes as text: in the encoding its byte-order mark names (UTF-8, -16, -32),
+    else UTF-8. Raises UnicodeDecodeError when the bytes are not that encoding."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding)
+    return data.decode("utf-8")
 
 
 class BadJSON(ValueError):
@@ -59,7 +77,7 @@ def read_json(
 
     `loads` turns the text into data (`parse_json`, or a reader built on it)."""
     try:
-        return loads(path.read_text(encoding="utf-8-sig"))
+        return loads(decode_text(path.read_bytes()))
     except FileNotFoundError:
         raise error(f"{path}: no such {what}") from None
     except (OSError, UnicodeDecodeError) as e:

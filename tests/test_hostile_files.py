@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
+import json
+
+import pytest
 
 from bpquiz.exercise.model import Exercise
 from bpquiz.marking.formats import read_pdf
@@ -48,3 +52,37 @@ def test_an_aes_encrypted_pdf_gives_the_readmes_message():
     cryptography package is installed (never "DependencyError: cryptography>=3.1 ...")."""
     (p,) = read_pdf(aes_pdf(), "locked.pdf", EX).problems
     assert (p.file, p.kind, p.message) == ("locked.pdf", "unreadable-file", ENCRYPTED)
+
+
+HEADER = "student_id,name,version," + ",".join(EX.asked_ids)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_csv_with_a_bom_is_read(encoding):
+    """A CSV saved as UTF-16 (Excel's "Unicode text", tab-separated) or UTF-32, with its byte-order
+    mark, is read as such: no warning, the names intact."""
+    from bpquiz.marking.formats import read_csv
+
+    text = (HEADER + "\nś1,Zoë Ŋ,AAAAAA,0.5\n").replace(",", "\t")
+    data = text.encode(encoding)
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)):
+        data = codecs.BOM_UTF16_BE + data  # utf-16-be writes no BOM of its own
+    r = read_csv(data, "u16.csv", EX)
+    assert not r.problems and not r.warnings
+    (s,) = r.submissions
+    assert (s.student_id, s.name, s.version) == ("ś1", "Zoë Ŋ", "AAAAAA")
+    assert s.answers["sum_h1"] == "0.5"
+
+
+def test_utf16_json_with_a_bom_is_read_as_submissions_and_as_a_key_file(tmp_path):
+    """A UTF-16 JSON file (with BOM) is read: a submissions file, and by files.read_json (keys,
+    --given files)."""
+    from bpquiz.files import read_json as read_json_file
+    from bpquiz.marking.formats import read_json
+
+    doc = {"student_id": "s1", "name": "Zoë", "version": "AAAAAA", "answers": {"out_h1": "0.6"}}
+    data = json.dumps(doc, ensure_ascii=False).encode("utf-16")
+    r = read_json(data, "u16.json", EX)
+    assert not r.problems and r.submissions[0].name == "Zoë"
+    (tmp_path / "given.json").write_bytes(data)
+    assert read_json_file(tmp_path / "given.json")["name"] == "Zoë"

@@ -8,7 +8,8 @@ file, the row and what was expected, and reading carries on with the rest.
   matched ignoring case and spaces (`Student ID` = `student_id`). Extra columns are ignored with a
   warning; missing step columns count as blank. A name given by two columns is a problem, and a row
   whose copies differ is not graded. UTF-8 with or without a BOM (Excel's "CSV UTF-8"),
-  or Windows-1252; `,`, `;` (European Excel) or tab as the separator, read from the header line.
+  UTF-16/32 with a BOM (Excel's "Unicode text"), or Windows-1252; `,`, `;` (European Excel) or
+  tab as the separator, read from the header line. JSON files are read the same way.
 - **JSON**: a list of submissions, an object `{"submissions": [...]}`, or one submission. A
   submission is `{"student_id": ..., "name": ..., "version": ..., "answers": {step id: answer}}`,
   or flat like a CSV row (`{"student_id": ..., "version": ..., "<step id>": "0.60108", ...}`). An
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exercise.model import Exercise
-from ..files import BadJSON, parse_json
+from ..files import BadJSON, decode_text, parse_json
 from .own import own_csv, own_json, own_pdf
 from .submissions import IDENTITY, Problem, Reading, Submission, canonical, normalize_version
 
@@ -76,8 +77,10 @@ def _listed(names: list[str]) -> str:
 
 
 def _decode(data: bytes) -> tuple[str, str | None]:
+    """The text of a CSV or JSON file (UTF-8, or UTF-16/32 with a byte-order mark), else
+    Windows-1252 with a note."""
     try:
-        return data.decode("utf-8-sig"), None
+        return decode_text(data), None
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace"), "not UTF-8; read as Windows-1252"
 
