@@ -188,9 +188,9 @@ def run_grade(
     policy.check(key.exercise)
     run = Run(out, key.exercise)
     clock = time.perf_counter()
-    reading, run.inputs = read_inputs(
-        inputs, key.exercise, exclude=[out], jobs=jobs, progress=progress
-    )
+    # DIR is not excluded: it may be the submissions folder itself. The files a grading writes
+    # there are recognised by their content (marking.own) and skipped.
+    reading, run.inputs = read_inputs(inputs, key.exercise, jobs=jobs, progress=progress)
     if run.inputs == 0:  # nothing to grade is a usage error, not an empty gradebook
         raise GradeError(
             "; ".join(p.line() for p in reading.problems)

@@ -103,3 +103,24 @@ def test_a_template_with_answers_filled_in_is_graded(klass, tmp_path):
                "--no-feedback", "--no-summary")  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert sorted(row["score"] for row in gradebook(tmp_path / "g")) == ["0", "0", "1"]
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["out-is-submissions", "out-inside"])
+def test_out_in_the_submissions_folder_does_not_hide_them(klass, tmp_path, inside):
+    """--out equal to (or inside) the submissions folder: every submission is graded; graded
+    again with --force, the grading's own files there (gradebook, grades.json, problems.csv,
+    summary, feedback) are skipped with a warning, not read as submissions."""
+    folder, key = klass
+    subs = tmp_path / "in"
+    hand_in(folder, key, subs)
+    out = subs / "graded" if inside else subs
+    v = [x["version"] for x in key["variants"]]
+    for run in ([], ["--force"]):
+        r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", out, *run)
+        assert r.returncode == 0, r.stderr + r.stdout
+        assert {row["version"]: row["score"] for row in gradebook(out)} == {
+            v[0]: "41", v[1]: "40", v[2]: "8"
+        }
+        assert not problems(out)
+    for name in ("gradebook.csv", "grades.json", "problems.csv", "summary.pdf", "feedback"):
+        assert name in r.stderr, r.stderr
