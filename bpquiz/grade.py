@@ -20,8 +20,8 @@ from .constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPERS
 from .errors import GradeError, located
 from .exercise.key import Key, gc_paused, loads, parse_key
 from .exercise.model import Exercise
-from .files import read_json, write_atomic
-from .marking.formats import read_files
+from .files import BadJSON, decode_text, parse_json, read_json, write_atomic
+from .marking.formats import read_file, read_files
 from .marking.grading import Policy
 from .marking.match import Result, grade_class
 from .marking.own import unfilled_templates
@@ -83,12 +83,66 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def check_out(out: Path, force: bool) -> None:
-    """An existing gradebook is kept unless --force; nothing is written before this check."""
+REPORTS = ("gradebook.csv", "grades.json", "problems.csv", "summary.pdf")
+
+
+def check_out(out: Path, force: bool, exercise: Exercise) -> None:
+    """An existing gradebook is kept unless --force, and a file of a report's name that bpquiz
+    did not write (DIR may be the submissions folder) is never overwritten; nothing is written
+    before this check."""
     if out.exists() and not out.is_dir():
         raise GradeError(f"{out}: exists and is not a folder")
+    for name in REPORTS:
+        if (out / name).is_file() and not own_file(out / name, exercise):
+            raise GradeError(f"{out / name} exists and was not written by bpquiz (a submission?): "
+                             "it is not overwritten; choose another --out folder")  # fmt: skip
     if (out / "gradebook.csv").exists() and not force:
         raise GradeError(f"{out / 'gradebook.csv'} exists (use --force to overwrite it)")
+
+
+def own_file(path: Path, exercise: Exercise) -> bool:
+    """Whether bpquiz wrote this file (`marking.own`, by its content)."""
+    if path.suffix.lower() == ".json":  # grades.json: its schema comes first; do not parse 50 MB
+        try:
+            with path.open("rb") as f:
+                return b'"schema": "bpquiz.' in f.read(4096)
+        except OSError:
+            return False
+    return bool(read_file(path, exercise).skipped)
+
+
+def previous_feedback(out: Path) -> set[Path]:
+    """The feedback PDFs the previous grading into `out` wrote, as its grades.json lists them."""
+    folder = (out / "feedback").resolve()
+    try:
+        data = parse_json(decode_text((out / "grades.json").read_bytes()))
+        listed = {str(s["feedback"]) for s in data["submissions"] if "feedback" in s}
+    except (OSError, UnicodeDecodeError, BadJSON, KeyError, TypeError):
+        return set()
+    paths = {(out / f).resolve() for f in listed}
+    return {p for p in paths if p.parent == folder and p.suffix.lower() == ".pdf"}
+
+
+def feedback_folder(out: Path, reading: Reading, exercise: Exercise) -> tuple[list[Path], set[str]]:
+    """What is in DIR/feedback: the files an earlier grading wrote (listed in its grades.json,
+    or recognised by content), which --force removes, and the names of every other file (a
+    student's, if DIR is the submissions folder), which no feedback PDF may take."""
+    folder = out / "feedback"
+    if not folder.is_dir():
+        return [], set()
+    listed = previous_feedback(out)
+    skipped = {Path(f).resolve() for f, _ in reading.skipped}
+    read = {Path(s.source).resolve() for s in reading.submissions}
+    read |= {Path(p.file).resolve() for p in reading.problems}
+    ours, others = [], set()
+    for p in sorted(folder.iterdir()):
+        real = p.resolve()
+        known = real in listed or real in skipped
+        if p.is_file() and real not in read and (known or own_file(p, exercise)):
+            ours.append(p)
+        else:
+            others.add(p.name.casefold())
+    return ours, others
 
 
 def read_inputs(
@@ -112,18 +166,19 @@ def read_inputs(
     return reading, len(files)
 
 
-def feedback_names(results: Sequence[Result]) -> list[str]:
-    """Each result's feedback file name: its student ID (else version) made safe, unique."""
+def feedback_names(results: Sequence[Result], taken: set[str] | None = None) -> list[str]:
+    """Each result's feedback file name: its student ID (else version) made safe, unique, and
+    none of the names `taken` (casefolded: files in the folder that bpquiz did not write)."""
     names: list[str] = []
-    taken: set[str] = set()
+    taken = {t.casefold() for t in taken or ()}
     for k, r in enumerate(results, start=1):
         base = re.sub(r"[^A-Za-z0-9._-]+", "_", r.student).strip("._-") or r.version
         name = base
         for candidate in (base, f"{base}-{r.version}", f"{base}-{r.version}-{k}"):
-            if candidate.casefold() not in taken:
+            if f"{candidate}.pdf".casefold() not in taken:
                 name = candidate
                 break
-        taken.add(name.casefold())
+        taken.add(f"{name}.pdf".casefold())
         names.append(f"{name}.pdf")
     return names
 
@@ -179,7 +234,7 @@ def run_grade(
     from .documents.views import Page
 
     key = load_key(key_path)
-    check_out(out, force)
+    check_out(out, force, key.exercise)
     settings = key_settings(key, key_path)
     if policy is None:
         if decimals is None:
@@ -210,7 +265,8 @@ def run_grade(
     run.seconds["read+grade"] = time.perf_counter() - clock
 
     out.mkdir(parents=True, exist_ok=True)
-    names = feedback_names(run.results)
+    ours, others = feedback_folder(out, reading, key.exercise) if feedback else ([], set())
+    names = feedback_names(run.results, others)
     paper = str(settings.get("paper") or "a4")
     paper = paper if paper in PAPERS else "a4"
     page = Page(
@@ -229,9 +285,9 @@ def run_grade(
         folder = out / "feedback"
         rendering = []
         if feedback:
-            if force and folder.is_dir():
-                for old in folder.glob("*.pdf"):  # an earlier run's feedback: ours to replace
-                    old.unlink()
+            if force:
+                for old in ours:  # an earlier grading's feedback; never a file it did not write
+                    old.unlink(missing_ok=True)
             rendering = [
                 (r, pool.submit(render_feedback, folder / name, feedback_context(r, policy, page),
                                 paper, what=f"the feedback of {r.student}"))

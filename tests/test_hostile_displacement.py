@@ -124,3 +124,60 @@ def test_out_in_the_submissions_folder_does_not_hide_them(klass, tmp_path, insid
         assert not problems(out)
     for name in ("gradebook.csv", "grades.json", "problems.csv", "summary.pdf", "feedback"):
         assert name in r.stderr, r.stderr
+
+
+def test_force_never_deletes_or_overwrites_an_input(klass, tmp_path):
+    """--out is the submissions folder, which has a feedback/ folder of students' own PDFs (one
+    named as its feedback would be): grading, then grading again with --force, leaves every input
+    byte for byte; each student still gets a feedback PDF."""
+    folder, key = klass
+    subs = tmp_path / "in"
+    hand_in(folder, key, subs / "feedback")
+    code = key["variants"][0]["version"]
+    (subs / "feedback" / "sheet-0.pdf").rename(subs / "feedback" / f"{code}.pdf")
+    inputs = {p: p.read_bytes() for p in (subs / "feedback").iterdir()}
+    for run in ([], ["--force"]):
+        r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", subs, *run)
+        assert r.returncode == 0, r.stderr + r.stdout
+        assert {p: p.read_bytes() for p in inputs if p.exists()} == inputs
+        written = json.loads((subs / "grades.json").read_text())["submissions"]
+        assert len(written) == 3
+        assert all((subs / s["feedback"]).exists() for s in written)
+        assert not {subs / s["feedback"] for s in written} & set(inputs)
+
+
+def test_force_still_removes_the_previous_runs_own_feedback(klass, tmp_path):
+    """A feedback PDF the previous run wrote (listed in its grades.json) for a student not graded
+    this time is removed by --force."""
+    folder, key = klass
+    subs = tmp_path / "in"
+    hand_in(folder, key, subs)
+    out = tmp_path / "g"
+    assert bpquiz("grade", subs, "--key", folder / "key.json", "--out", out).returncode == 0
+    before = json.loads((out / "grades.json").read_text())["submissions"]
+    (subs / "sheet-2.pdf").unlink()
+    r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", out, "--force")
+    assert r.returncode == 0, r.stderr
+    after = {s["feedback"] for s in json.loads((out / "grades.json").read_text())["submissions"]}
+    assert len(after) == 2 and {p.name for p in (out / "feedback").iterdir()} == {
+        Path(f).name for f in after
+    }
+    assert len({s["feedback"] for s in before} - after) == 1
+
+
+def test_a_report_name_taken_by_a_students_file_is_refused(klass, tmp_path):
+    """--out is the submissions folder and a student's answers CSV is named problems.csv: exit 2,
+    one line, and the file is not overwritten."""
+    folder, key = klass
+    subs = tmp_path / "in"
+    subs.mkdir()
+    answers = real_answers(key)[0]
+    with (subs / "problems.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["student_id", "name", "version", *STEP_IDS],
+                                 ["s1", "Ada", key["variants"][0]["version"],
+                                  *(answers[s] for s in STEP_IDS)]])  # fmt: skip
+    before = (subs / "problems.csv").read_bytes()
+    r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", subs)
+    assert r.returncode == 2 and "problems.csv" in r.stderr and "Traceback" not in r.stderr
+    assert (subs / "problems.csv").read_bytes() == before
+    assert not (subs / "gradebook.csv").exists()
