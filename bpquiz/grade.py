@@ -9,6 +9,7 @@ writes grades.json and problems.csv; gradebook.csv last, so that a gradebook mea
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -166,18 +167,29 @@ def read_inputs(
     return reading, len(files)
 
 
+# Names Windows keeps for devices, whatever the extension ("CON.pdf", "nul.txt.pdf" open the
+# console or nothing): a feedback PDF is never named so.
+WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)}
+)
+NAME_LENGTH = 60  # of the part of a feedback file name taken from the student ID
+
+
 def feedback_names(results: Sequence[Result], taken: set[str] | None = None) -> list[str]:
-    """Each result's feedback file name: its student ID (else version) made safe, unique, and
-    none of the names `taken` (casefolded: files in the folder that bpquiz did not write)."""
+    """Each result's feedback file name: its student ID (else version) made safe — letters,
+    digits, `._-` only, at most NAME_LENGTH characters, never a Windows device name — unique
+    ignoring case, and none of the names `taken` (files in the folder bpquiz did not write)."""
     names: list[str] = []
     taken = {t.casefold() for t in taken or ()}
     for k, r in enumerate(results, start=1):
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", r.student).strip("._-") or r.version
-        name = base
-        for candidate in (base, f"{base}-{r.version}", f"{base}-{r.version}-{k}"):
-            if f"{candidate}.pdf".casefold() not in taken:
-                name = candidate
-                break
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", r.student).strip("._-")[:NAME_LENGTH]
+        base = base.strip("._-") or r.version
+        if base.split(".")[0].upper() in WINDOWS_RESERVED:
+            base = f"_{base}"
+        candidates = itertools.chain(
+            (base, f"{base}-{r.version}"), (f"{base}-{r.version}-{n}" for n in itertools.count(k))
+        )
+        name = next(c for c in candidates if f"{c}.pdf".casefold() not in taken)
         taken.add(f"{name}.pdf".casefold())
         names.append(f"{name}.pdf")
     return names

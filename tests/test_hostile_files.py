@@ -86,3 +86,32 @@ def test_utf16_json_with_a_bom_is_read_as_submissions_and_as_a_key_file(tmp_path
     assert not r.problems and r.submissions[0].name == "Zoë"
     (tmp_path / "given.json").write_bytes(data)
     assert read_json_file(tmp_path / "given.json")["name"] == "Zoë"
+
+
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                    *(f"LPT{i}" for i in range(1, 10))}  # fmt: skip
+
+
+def test_feedback_file_names_are_bounded_never_reserved_and_unique():
+    """Student IDs of 300 characters (two alike in their first 200), CON, nul, aux, Con.txt,
+    com1 and LPT9: each feedback name is at most 80 characters, no Windows reserved name, and
+    unique ignoring case."""
+    from bpquiz.exercise.key import Key
+    from bpquiz.generate import Settings, plan
+    from bpquiz.grade import feedback_names
+    from bpquiz.marking.grading import Policy
+    from bpquiz.marking.match import grade_class
+    from bpquiz.marking.submissions import Submission
+
+    ids = ["x" * 300, "x" * 200 + "y" * 100, "CON", "nul", "aux", "Con.txt", "com1", "LPT9"]
+    settings = Settings(n=len(ids), seed=3)
+    sheets, secret = plan(settings)
+    key = Key(tuple(sheets), settings.as_dict(), secret, settings.exercise)
+    subs = [Submission("a.csv", k + 2, s.version, sid, "", {}) for k, (s, sid) in
+            enumerate(zip(sheets, ids))]  # fmt: skip
+    results, _ = grade_class(key, subs, Policy())
+    names = feedback_names(results)
+    assert len(names) == len(ids) and len({n.casefold() for n in names}) == len(ids)
+    for name in names:
+        assert name.endswith(".pdf") and len(name) <= 80, name
+        assert name.split(".")[0].upper() not in WINDOWS_RESERVED, name
