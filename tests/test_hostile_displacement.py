@@ -116,7 +116,7 @@ def test_out_in_the_submissions_folder_does_not_hide_them(klass, tmp_path, insid
     out = subs / "graded" if inside else subs
     v = [x["version"] for x in key["variants"]]
     for run in ([], ["--force"]):
-        r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", out, *run)
+        r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", out, "--jobs", "1", *run)
         assert r.returncode == 0, r.stderr + r.stdout
         assert {row["version"]: row["score"] for row in gradebook(out)} == {
             v[0]: "41", v[1]: "40", v[2]: "8"
@@ -137,7 +137,8 @@ def test_force_never_deletes_or_overwrites_an_input(klass, tmp_path):
     (subs / "feedback" / "sheet-0.pdf").rename(subs / "feedback" / f"{code}.pdf")
     inputs = {p: p.read_bytes() for p in (subs / "feedback").iterdir()}
     for run in ([], ["--force"]):
-        r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", subs, *run)
+        r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", subs, "--jobs", "1",
+                   "--no-summary", *run)  # fmt: skip
         assert r.returncode == 0, r.stderr + r.stdout
         assert {p: p.read_bytes() for p in inputs if p.exists()} == inputs
         written = json.loads((subs / "grades.json").read_text())["submissions"]
@@ -153,10 +154,11 @@ def test_force_still_removes_the_previous_runs_own_feedback(klass, tmp_path):
     subs = tmp_path / "in"
     hand_in(folder, key, subs)
     out = tmp_path / "g"
-    assert bpquiz("grade", subs, "--key", folder / "key.json", "--out", out).returncode == 0
+    fast = ("--jobs", "1", "--no-summary")
+    assert bpquiz("grade", subs, "--key", folder / "key.json", "--out", out, *fast).returncode == 0
     before = json.loads((out / "grades.json").read_text())["submissions"]
     (subs / "sheet-2.pdf").unlink()
-    r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", out, "--force")
+    r = bpquiz("grade", subs, "--key", folder / "key.json", "--out", out, "--force", *fast)
     assert r.returncode == 0, r.stderr
     after = {s["feedback"] for s in json.loads((out / "grades.json").read_text())["submissions"]}
     assert len(after) == 2 and {p.name for p in (out / "feedback").iterdir()} == {
