@@ -1,4 +1,5 @@
-"""Files: the only writing of bpquiz (atomic), and the one JSON reader (one-line errors).
+"""Files: the only writing of bpquiz (atomic), the one JSON reader (one-line errors), and the
+one escaping of CSV cells against spreadsheet formulas.
 
 `write_atomic(path, data)` for what is built in memory, `open_atomic(path)` for what is
 written as a stream (the print files): both write a temporary file in the same folder and rename
@@ -8,10 +9,12 @@ it over `path` only once it is complete, so an interrupted run never leaves half
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -84,6 +87,36 @@ def read_json(
         raise error(f"{path}: cannot read the {what} ({e})") from None
     except BadJSON as e:
         raise error(f"{path}: {e}") from None
+
+
+# --- CSV cells ---------------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
+# =HYPERLINK(...) in a student's name would be a link in the lecturer's gradebook.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """Text from a student or a roster, safe in a spreadsheet: a leading ' when it starts with
+    = + - @, a tab or a carriage return (the spreadsheets' own way to say "text")."""
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as CSV text, lines ending in LF. The csv module quotes a field holding LF but not one
+    holding a lone CR, which a reader then takes for a line end: a row with a CR in it is written
+    with every field quoted."""
+    out = io.StringIO()
+    plain = csv.writer(out, lineterminator="\n")
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for row in rows:
+        (quoted if any(isinstance(c, str) and "\r" in c for c in row) else plain).writerow(row)
+    return out.getvalue()
+
+
+def read_cell(text: str) -> str:
+    """A cell that `safe_cell` may have escaped, as it was (a filled answers template)."""
+    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
 
 
 @contextmanager

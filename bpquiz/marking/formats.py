@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exercise.model import Exercise
-from ..files import BadJSON, decode_text, parse_json
+from ..files import BadJSON, decode_text, parse_json, read_cell
 from .own import own_csv, own_json, own_pdf
 from .submissions import IDENTITY, Problem, Reading, Submission, canonical, normalize_version
 
@@ -135,14 +135,13 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
     steps = [(s, columns[s]) for s in exercise.asked_ids if s in columns]
     v_col, id_col, name_col = columns["version"], columns.get("student_id"), columns.get("name")
     width = len(header)
-    used = {i for _, i in steps} | {i for i in (v_col, id_col, name_col) if i is not None}
     end = rows.line_num  # the last line read so far
     try:
         for row in rows:
             line, end = end + 1, rows.line_num  # a record's first and last line
             if not any(cell.strip() for cell in row):
                 continue
-            if end > line and _joined(row, width, used, delimiter):
+            if end > line and _joined(row, width, delimiter):
                 reading.problems.append(Problem(file, line, "bad-row",
                     f'a quote (") left open in row {line} joins rows {line}–{end} into one cell; '
                     "not graded (close the quote and grade again)"))  # fmt: skip
@@ -166,8 +165,8 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
                     file,
                     line,
                     version,
-                    row[id_col].strip() if id_col is not None else "",
-                    row[name_col].strip() if name_col is not None else "",
+                    read_cell(row[id_col].strip()).strip() if id_col is not None else "",
+                    read_cell(row[name_col].strip()).strip() if name_col is not None else "",
                     {s: row[i] for s, i in steps},
                 )
             )
@@ -183,18 +182,13 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
     return reading
 
 
-def _joined(row: list[str], width: int, used: set[int], delimiter: str) -> bool:
+def _joined(row: list[str], width: int, delimiter: str) -> bool:
     """Whether a record over several lines is rows joined by an unbalanced quote, not one row with
-    a multi-line cell: a line break is fine only in a column bpquiz ignores (a comment), in a
-    record of the header's width, and with no separator in the cell's later lines (which would be
-    the rows it swallowed)."""
+    a multi-line cell (a comment): joined rows make a record of another width than the header's,
+    or leave the separator in a cell's later lines (the rows it swallowed)."""
     if len(row) != width:
         return True
-    for i, cell in enumerate(row):
-        later = cell.splitlines()[1:]
-        if later and (i in used or any(delimiter in part for part in later)):
-            return True
-    return False
+    return any(delimiter in part for cell in row for part in cell.splitlines()[1:])
 
 
 # --- JSON --------------------------------------------------------------------------------------

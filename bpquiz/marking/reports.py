@@ -11,11 +11,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -23,6 +21,8 @@ import orjson
 from .. import __version__
 from ..constants import IDENTITY_COLUMNS, STATUSES
 from ..exercise.model import Exercise
+from ..files import csv_text
+from ..files import safe_cell as cell
 from .grading import Policy
 from .match import Result
 from .submissions import Problem
@@ -42,17 +42,6 @@ def number(x: float, places: int = 2) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def cell(text: str) -> str:
-    """Text from a student, safe in a spreadsheet: a leading = + - @ would start a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
 # --- gradebook.csv, grades.json, problems.csv --------------------------------------------------
 
 
@@ -66,12 +55,13 @@ def gradebook_csv(exercise: Exercise, results: Sequence[Result]) -> str:
         ]
         for r in results
     ]  # fmt: skip
-    return _csv([header, *rows])
+    return csv_text([header, *rows])
 
 
 def problems_csv(problems: Sequence[Problem]) -> str:
-    rows = [[p.file, "" if p.row is None else p.row, p.kind, p.message] for p in problems]
-    return _csv([["file", "row", "kind", "message"], *rows])
+    rows = [[cell(p.file), "" if p.row is None else p.row, p.kind, cell(p.message)]
+            for p in problems]  # fmt: skip
+    return csv_text([["file", "row", "kind", "message"], *rows])
 
 
 def grades_dict(
