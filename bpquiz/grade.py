@@ -27,7 +27,7 @@ from .marking.grading import Policy
 from .marking.match import Result, grade_class
 from .marking.own import unfilled_templates
 from .marking.reports import gradebook_csv, grades_json, problems_csv, statistics_dict
-from .marking.submissions import Problem, Reading, expand
+from .marking.submissions import Problem, Reading, expand, normalize_version
 from .pool import Pool, workers_for
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -99,6 +99,20 @@ def check_out(out: Path, force: bool, exercise: Exercise) -> None:
                              "it is not overwritten; choose another --out folder")  # fmt: skip
     if (out / "gradebook.csv").exists() and not force:
         raise GradeError(f"{out / 'gradebook.csv'} exists (use --force to overwrite it)")
+
+
+def check_codes(key: Key, path: Path, reading: Reading) -> None:
+    """Submissions none of whose codes is in the key were made for another run (or the key has
+    no variants): a usage error before anything is written, not a gradebook of problems."""
+    codes = {s.version for s in reading.submissions}
+    if codes and not codes & {normalize_version(s.version) for s in key.sheets}:
+        n = len(codes)
+        shown = ", ".join(sorted(codes)[:3]) + (", …" if n > 3 else "")
+        raise GradeError(
+            f"{path}: none of the {n} code{'s' if n != 1 else ''} is in this key ({shown}; the key "
+            f"has {len(key.sheets)} variant{'s' if len(key.sheets) != 1 else ''}): "
+            "the key of another run?"
+        )
 
 
 def own_file(path: Path, exercise: Exercise) -> bool:
@@ -268,6 +282,7 @@ def run_grade(
         reading.submissions = [s for s in reading.submissions if s.source not in templates]
         reading.skipped += [(f, "an answers template with no answer filled in") for f in templates]
     run.warnings = reading.skipped_warnings() + reading.warnings
+    check_codes(key, key_path, reading)
     # The key and the marks are many small objects that live to the end of the run: keep the
     # cyclic garbage collector from scanning them again and again (3x faster on 10,000 rows).
     with gc_paused():

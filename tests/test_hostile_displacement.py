@@ -183,3 +183,24 @@ def test_a_report_name_taken_by_a_students_file_is_refused(klass, tmp_path):
     assert r.returncode == 2 and "problems.csv" in r.stderr and "Traceback" not in r.stderr
     assert (subs / "problems.csv").read_bytes() == before
     assert not (subs / "gradebook.csv").exists()
+
+
+@pytest.mark.parametrize("which", ["another-run", "no-variants"])
+def test_a_key_that_holds_none_of_the_codes_is_exit_2_and_writes_nothing(klass, tmp_path, which):
+    """Grading against another run's key, or a key with no variants: exit 2, one line "none of
+    the 3 codes is in this key", and no gradebook (so nothing blocks the rerun)."""
+    from bpquiz.generate import Settings, generate
+
+    folder, key = klass
+    hand_in(folder, key, tmp_path / "in")
+    if which == "another-run":
+        generate(Settings(n=2, seed=99), tmp_path / "other", jobs=1)
+        other = tmp_path / "other" / "key.json"
+    else:
+        other = tmp_path / "empty.json"
+        other.write_text(json.dumps({**key, "variants": []}))
+    r = bpquiz("grade", tmp_path / "in", "--key", other, "--out", tmp_path / "g")
+    assert r.returncode == 2, r.stderr + r.stdout
+    assert r.stderr.startswith("error:") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "none of the 3 codes is in this key" in r.stderr
+    assert not (tmp_path / "g").exists()
