@@ -19,12 +19,12 @@ from typing import Any
 
 from .constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPERS
 from .errors import GradeError, located
-from .exercise.key import Key, gc_paused, loads, parse_key
+from .exercise.key import Key, Sheet, gc_paused, loads, parse_key
 from .exercise.model import Exercise
 from .files import BadJSON, decode_text, parse_json, read_json, write_atomic
 from .marking.formats import read_file, read_files
 from .marking.grading import Policy
-from .marking.match import Result, grade_class
+from .marking.match import Result, grade_class, missing
 from .marking.own import unfilled_templates
 from .marking.reports import gradebook_csv, grades_json, problems_csv, statistics_dict
 from .marking.submissions import Problem, Reading, expand, normalize_version
@@ -42,6 +42,7 @@ class Run:
     results: list[Result] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    missing: list[Sheet] = field(default_factory=list)  # roster students who handed nothing in
     files: dict[str, Path] = field(default_factory=dict)
     feedback_failed: list[str] = field(default_factory=list)
     inputs: int = 0  # files read
@@ -50,7 +51,7 @@ class Run:
     @functools.cached_property
     def statistics(self) -> dict[str, Any]:
         """Class statistics (`statistics_dict`), computed once the results are in."""
-        return statistics_dict(self.exercise, self.results)
+        return statistics_dict(self.exercise, self.results, len(self.missing))
 
 
 def load_key(path: Path) -> Key:
@@ -287,7 +288,8 @@ def run_grade(
     # cyclic garbage collector from scanning them again and again (3x faster on 10,000 rows).
     with gc_paused():
         run.results, class_problems = grade_class(key, reading.submissions, policy)
-        run.problems = reading.problems + class_problems
+        run.missing, absent = missing(key, run.results)
+        run.problems = reading.problems + class_problems + absent
         run.statistics  # noqa: B018 - computed here, with the collector paused
     run.seconds["read+grade"] = time.perf_counter() - clock
 
@@ -340,9 +342,10 @@ def run_grade(
         written = [f"feedback/{n}" for n in names] if feedback else None
         reports = (
             ("grades.json", grades_json(key.exercise, run.results, run.problems, run.warnings,
-                                        policy, written, run.statistics)),
+                                        policy, written, run.statistics, run.missing)),
             ("problems.csv", problems_csv(run.problems)),
-            ("gradebook.csv", gradebook_csv(key.exercise, run.results)),
+            ("gradebook.csv", gradebook_csv(key.exercise, run.results, run.missing,
+                                            sum(policy.max_points(key.exercise).values()))),
         )  # fmt: skip
         if summary:
             write_atomic(out / "summary.pdf", pool.result(summary_pdf))

@@ -143,3 +143,17 @@ def _unknown(sub: Submission, sheets: dict[str, Sheet]) -> Problem:
         sub.source, sub.row, "unknown-version",
         f"unknown version code {sub.version!r}: not in the key{hint}; not graded",
     )  # fmt: skip
+
+
+def missing(key: Key, results: Iterable[Result]) -> tuple[list[Sheet], list[Problem]]:
+    """The roster's students who handed nothing in (by student ID, in the key's order: no
+    result is theirs), and a `missing` problem for each."""
+    graded = {student_key(r.student_id) for r in results}
+    sheets = [s for s in key.sheets if s.student_id and student_key(s.student_id) not in graded]
+    problems = [
+        Problem("", None, "missing",
+                f"student {s.student_id}{f' ({s.name})' if s.name else ''} handed nothing in "
+                f"(version {s.version}): in the gradebook as missing, 0 points")
+        for s in sheets
+    ]  # fmt: skip
+    return sheets, problems

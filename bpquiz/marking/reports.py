@@ -1,7 +1,7 @@
 """The files that report a grading: gradebook.csv, grades.json, problems.csv (pure: text out).
 
-- `gradebook.csv`: contract.md's columns, one row per graded submission, for a spreadsheet or an
-  LMS gradebook import;
+- `gradebook.csv`: contract.md's columns, one row per graded submission (and one per roster
+  student who handed nothing in), for a spreadsheet or an LMS gradebook import;
 - `grades.json`: every submission and every step: the answer as written, its parsed value, the
   key, the status, the points (and the value recomputed from the student's own answers); each
   step's points possible once, under "max_points";
@@ -20,6 +20,7 @@ import orjson
 
 from .. import __version__
 from ..constants import IDENTITY_COLUMNS, STATUSES
+from ..exercise.key import Sheet
 from ..exercise.model import Exercise
 from ..files import csv_text
 from ..files import safe_cell as cell
@@ -28,6 +29,7 @@ from .match import Result
 from .submissions import Problem
 
 SCHEMA = "bpquiz.grades/1"
+MISSING = "missing"  # every step of a roster student who handed nothing in
 GRADEBOOK_COLUMNS = (*IDENTITY_COLUMNS, "score", "max_score", "percent")
 
 
@@ -45,7 +47,12 @@ def number(x: float, places: int = 2) -> str:
 # --- gradebook.csv, grades.json, problems.csv --------------------------------------------------
 
 
-def gradebook_csv(exercise: Exercise, results: Sequence[Result]) -> str:
+def gradebook_csv(
+    exercise: Exercise, results: Sequence[Result], missing: Sequence[Sheet] = (),
+    max_score: float = 0.0,
+) -> str:  # fmt: skip
+    """A row per graded submission, then a row per roster student who handed nothing in
+    (`missing`: score 0 of `max_score`, every step MISSING)."""
     header = [*GRADEBOOK_COLUMNS, *exercise.asked_ids]
     rows = [
         [
@@ -55,6 +62,9 @@ def gradebook_csv(exercise: Exercise, results: Sequence[Result]) -> str:
         ]
         for r in results
     ]  # fmt: skip
+    absent = [MISSING] * len(exercise.asked_ids)
+    rows += [[cell(s.student_id), cell(s.name), s.version, "0", number(max_score), "0.0", *absent]
+             for s in missing]  # fmt: skip
     return csv_text([header, *rows])
 
 
@@ -72,14 +82,20 @@ def grades_dict(
     policy: Policy,
     feedback: Sequence[str] | None = None,
     stats: dict[str, Any] | None = None,
+    missing: Sequence[Sheet] = (),
 ) -> dict[str, Any]:
-    """Everything graded, step by step (see the module docstring); `feedback`: each one's file."""
+    """Everything graded, step by step (see the module docstring); `feedback`: each one's file;
+    `missing`: the roster students who handed nothing in."""
     return {
         "schema": SCHEMA,
         "bpquiz_version": __version__,
         "policy": policy.describe(),
         "max_points": dict(policy.max_points(exercise)),
-        "statistics": stats if stats is not None else statistics_dict(exercise, results),
+        "statistics": stats if stats is not None else statistics_dict(exercise, results,
+                                                                      len(missing)),
+        "missing": [
+            {"student_id": s.student_id, "name": s.name, "version": s.version} for s in missing
+        ],
         "submissions": [
             {
                 "student_id": r.student_id,
@@ -137,8 +153,12 @@ def grades_json(*args: Any, **kwargs: Any) -> bytes:
 # --- class statistics ---------------------------------------------------------------------------
 
 
-def statistics_dict(exercise: Exercise, results: Sequence[Result]) -> dict[str, Any]:
-    """Scores (mean, median, spread) and per step the share of each status."""
+def statistics_dict(
+    exercise: Exercise, results: Sequence[Result], missing: int = 0
+) -> dict[str, Any]:
+    """Scores (mean, median, spread) and per step the share of each status, of the graded
+    submissions; `missing`: how many roster students handed nothing in (counted apart: an
+    absence is not a 0% in the mean)."""
     percents = [r.graded.percent for r in results]
     n = len(results)
     per_step = {}
@@ -152,6 +172,7 @@ def statistics_dict(exercise: Exercise, results: Sequence[Result]) -> dict[str, 
         }
     return {
         "graded": n,
+        "missing": missing,
         "mean_percent": round(statistics.fmean(percents), 2) if n else None,
         "median_percent": round(statistics.median(percents), 2) if n else None,
         "stdev_percent": round(statistics.stdev(percents), 2) if n > 1 else None,

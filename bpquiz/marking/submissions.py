@@ -49,7 +49,8 @@ class Problem:
     """Something that kept a file, a row or a submission from being graded as it is.
 
     `kind`: unreadable-file, bad-row, duplicate-column, duplicate-key, unknown-version,
-    duplicate, mismatch (and feedback, for a feedback PDF not written).
+    duplicate, mismatch, missing (a roster student who handed nothing in: no file), and
+    feedback (a feedback PDF not written).
     """
 
     file: str
@@ -59,7 +60,7 @@ class Problem:
 
     def line(self) -> str:
         where = f"{self.file}:{self.row}" if self.row is not None else self.file
-        return f"{where}: {self.message}"
+        return f"{where}: {self.message}" if where else self.message
 
 
 @dataclass
