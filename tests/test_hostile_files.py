@@ -115,3 +115,22 @@ def test_feedback_file_names_are_bounded_never_reserved_and_unique():
     for name in names:
         assert name.endswith(".pdf") and len(name) <= 80, name
         assert name.split(".")[0].upper() not in WINDOWS_RESERVED, name
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_written_files_follow_the_umask(tmp_path, umask, mode):
+    """write_atomic and open_atomic give files the mode the umask asks for (0644 under 022), as
+    open() would, not mkstemp's 0600."""
+    import os
+
+    from bpquiz.files import open_atomic, write_atomic
+
+    old = os.umask(umask)
+    try:
+        write_atomic(tmp_path / "a.csv", "x")
+        with open_atomic(tmp_path / "b.pdf") as f:
+            f.write(b"%PDF-")
+    finally:
+        os.umask(old)
+    for name in ("a.csv", "b.pdf"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == mode, name
