@@ -16,9 +16,7 @@ file, the row and what was expected, and reading carries on with the rest.
   answer is a string as written, a number, or null (blank). A key given twice in one object
   (also as two spellings of one step id) is a problem; a submission whose copies differ is not
   graded.
-- **PDF**: a filled worksheet. Each answer is the text form field named by its step id; the version
-  is the read-only field `version`, or `bpquiz-version:CODE` in the document's keywords. Optional
-  `student_id` and `name` fields are read when present.
+- **PDF**: a filled worksheet, read by `pdfs`.
 
 Files bpquiz wrote (key.csv, key.json, a gradebook, the print files, solutions, feedback: `own`)
 are skipped, by their content, whatever their name.
@@ -29,20 +27,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..exercise.model import Exercise
 from ..files import BadJSON, decode_text, parse_json, read_cell
-from .own import own_csv, own_json, own_pdf
-from .submissions import IDENTITY, Problem, Reading, Submission, canonical, normalize_version
-
-_KEYWORD = re.compile(r"bpquiz-version:\s*([A-Za-z0-9_-]+)")
-ENCRYPTED = "the PDF is encrypted; save it without a password and grade again"
+from .own import own_csv, own_json
+from .pdfs import read_pdf as read_pdf
+from .pdfs import submissions_from_fields as submissions_from_fields
+from .submissions import (
+    IDENTITY,
+    Problem,
+    Reading,
+    Submission,
+    canonical,
+    normalize_version,
+    unreadable,
+)  # fmt: skip
 
 
 def read_files(files: list[Path], exercise: Exercise) -> list[Reading]:
@@ -56,7 +57,7 @@ def read_file(path: Path, exercise: Exercise) -> Reading:
     try:
         data = path.read_bytes()
     except OSError as e:
-        return _fail(name, f"cannot read ({e.strerror or e})")
+        return unreadable(name, f"cannot read ({e.strerror or e})")
     suffix = path.suffix.lower()
     if suffix == ".pdf" or data[:5] == b"%PDF-":
         return read_pdf(data, name, exercise)
@@ -64,11 +65,7 @@ def read_file(path: Path, exercise: Exercise) -> Reading:
         return read_json(data, name, exercise)
     if suffix == ".csv":
         return read_csv(data, name, exercise)
-    return _fail(name, "not a CSV, JSON or PDF file (expected .csv, .json or .pdf)")
-
-
-def _fail(file: str, message: str, row: int | None = None) -> Reading:
-    return Reading(problems=[Problem(file, row, "unreadable-file", message)])
+    return unreadable(name, "not a CSV, JSON or PDF file (expected .csv, .json or .pdf)")
 
 
 def _listed(names: list[str]) -> str:
@@ -99,9 +96,9 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
     try:
         header = next(rows)
     except StopIteration:
-        return _fail(file, "empty file (expected a header student_id,name,version,<step ids>)")
+        return unreadable(file, "empty file (expected a header student_id,name,version,<step ids>)")
     except csv.Error as e:
-        return _fail(file, f"not a readable CSV ({e})", 1)
+        return unreadable(file, f"not a readable CSV ({e})", 1)
     own = own_csv(header, exercise)
     if own:
         return Reading(skipped=[(file, own)])
@@ -124,7 +121,7 @@ def read_csv(data: bytes, file: str, exercise: Exercise) -> Reading:
             f"(columns {numbers}); "
             "a row whose copies differ is not graded"))  # fmt: skip
     if "version" not in columns:
-        return _fail(
+        return unreadable(
             file, "no version column (expected a header student_id,name,version,<step ids>)", 1
         )
     if extra:
@@ -199,7 +196,7 @@ def read_json(data: bytes, file: str, exercise: Exercise) -> Reading:
     try:
         doc = parse_json(text, object_pairs_hook=_Object)
     except BadJSON as e:
-        return _fail(file, str(e))
+        return unreadable(file, str(e))
     own = own_json(doc)
     if own:
         return Reading(skipped=[(file, own)])
@@ -319,116 +316,3 @@ def _shown(value: Any) -> str:
 
 def _text(x: Any) -> str:
     return "" if x is None else str(x).strip()
-
-
-# --- PDF ---------------------------------------------------------------------------------------
-
-
-def read_pdf(data: bytes, file: str, exercise: Exercise) -> Reading:
-    """The submissions of one filled worksheet PDF (several, for a merged print file)."""
-    from pypdf import PdfReader  # imported here: CSV-only grading does not pay for it
-    from pypdf.errors import DependencyError, FileNotDecryptedError
-
-    try:
-        with _quiet("pypdf"):
-            try:
-                # Opening an encrypted PDF tries the empty password, which for AES needs the
-                # cryptography package: an encrypted file either way.
-                reader = PdfReader(io.BytesIO(data))
-            except (DependencyError, FileNotDecryptedError):
-                return _fail(file, ENCRYPTED)
-            if reader.is_encrypted:  # before anything that reads (decrypts) its objects
-                return _fail(file, ENCRYPTED)
-            fields = reader.get_fields() or {}
-            metadata = reader.metadata or {}
-            keywords = str(metadata.get("/Keywords") or "")
-            producer = str(metadata.get("/Producer") or "")
-    except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on damaged files; one bad file must not stop grading
-        return _fail(file, f"not a readable PDF ({type(e).__name__}: {e})")
-    values = {name: f.get("/V") for name, f in fields.items()}
-    own = own_pdf(keywords, producer, len(_sheets(values, exercise)))
-    if own:
-        return Reading(skipped=[(file, own)])
-    return submissions_from_fields(values, file, exercise, keywords)
-
-
-@contextmanager
-def _quiet(logger: str) -> Iterator[None]:
-    """The logger's warnings off while inside, then as they were: pypdf logs what it repairs
-    ("EOF marker not found"); what it cannot read becomes our Problem."""
-    log = logging.getLogger(logger)
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
-
-
-def submissions_from_fields(
-    values: dict[str, Any], file: str, exercise: Exercise, keywords: str = ""
-) -> Reading:
-    """Group form field values ({qualified name: value}) into submissions.
-
-    Plain `out_h1` fields are one sheet whose version is the `version` field (or `keywords`);
-    `K7F3Q9.out_h1` fields are the sheet K7F3Q9 of a merged file.
-    """
-    sheets = _sheets(values, exercise)
-    steps = set(exercise.asked_ids)
-    if not sheets:
-        return _fail(
-            file,
-            "no answer fields (a scanned or flattened PDF? enter its answers in a CSV instead)"
-            if not values
-            else "no form field named by a step id (not a bpquiz worksheet?)",
-        )
-    reading = Reading()
-    for prefix, fields_ in sheets.items():
-        version = normalize_version(fields_.get("version", "")) or normalize_version(
-            prefix.rpartition(".")[2]
-        )
-        if not version:
-            m = _KEYWORD.search(keywords)
-            version = normalize_version(m.group(1)) if m else ""
-        if not version:
-            reading.problems.append(
-                Problem(
-                    file,
-                    None,
-                    "bad-row",
-                    "no version code (neither a version field nor bpquiz-version in the metadata)",
-                )
-            )
-            continue
-        reading.submissions.append(
-            Submission(
-                file,
-                None,
-                version,
-                fields_.get("student_id", "").strip(),
-                fields_.get("name", "").strip(),
-                {k: v for k, v in fields_.items() if k in steps},
-            )
-        )
-    return reading
-
-
-def _sheets(values: dict[str, Any], exercise: Exercise) -> dict[str, dict[str, str]]:
-    """Form field values grouped by sheet ({prefix: {field: text}}): the sheets with an answer
-    field (`out_h1`, or `K7F3Q9.out_h1` in a merged file)."""
-    sheets: dict[str, dict[str, Any]] = {}
-    for name, value in values.items():
-        prefix, _, leaf = name.rpartition(".")
-        leaf_name = canonical(leaf, exercise)
-        if leaf_name is not None:
-            sheets.setdefault(prefix, {})[leaf_name] = _field_text(value)
-    steps = set(exercise.asked_ids)
-    return {prefix: f for prefix, f in sheets.items() if steps.intersection(f)}
-
-
-def _field_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):  # a multi-valued field: not a worksheet box, but read it anyway
-        return " ".join(str(v) for v in value)
-    return str(value)

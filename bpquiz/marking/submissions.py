@@ -97,6 +97,11 @@ class Reading:
         return lines
 
 
+def unreadable(file: str, message: str, row: int | None = None) -> Reading:
+    """What reading a file gave when it cannot be read: one `unreadable-file` problem."""
+    return Reading(problems=[Problem(file, row, "unreadable-file", message)])
+
+
 @cache
 def _names(exercise: Exercise) -> dict[str, str]:
     names = {name.lower(): name for name in (*IDENTITY, *exercise.asked_ids)}
