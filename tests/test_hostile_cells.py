@@ -47,8 +47,7 @@ def test_problems_csv_escapes_file_names():
 
 
 def test_an_escaped_template_graded_back_matches_its_students(sheets):
-    """The template's escaped IDs read back as the roster's IDs: a filled template grades with no
-    mismatch."""
+    """A filled template's escaped IDs read back as the roster's: graded with no mismatch."""
     from bpquiz.exercise.key import Key
     from bpquiz.marking.formats import read_csv
     from bpquiz.marking.grading import Policy
@@ -68,7 +67,6 @@ def test_an_escaped_template_graded_back_matches_its_students(sheets):
 
 
 def test_a_carriage_return_inside_a_cell_keeps_its_row_whole():
-    """A file name or name with a carriage return inside stays one CSV row (the field is quoted):
-    the csv module does not quote a lone CR when lines end in LF."""
+    """A carriage return inside a cell keeps its CSV row whole (the row is quoted)."""
     text = problems_csv([Problem("a\rb.csv", 3, "bad-row", "x"), Problem("c.csv", 4, "k", "y")])
     assert rows(text)[1:] == [["a\rb.csv", "3", "bad-row", "x"], ["c.csv", "4", "k", "y"]]

@@ -14,8 +14,7 @@ def line(student: str, version: str, first: str = "0.5") -> str:
 
 
 def test_an_unbalanced_quote_that_swallows_the_following_rows_is_a_problem_naming_the_row():
-    """A cell opening a quote it never closes joins the rows after it into one cell: a bad-row
-    problem naming that row and the rows joined, never a silent loss; rows before are read."""
+    """A quote left open is a bad-row problem naming the rows it joined; earlier rows read."""
     rows = [line("s1", "AAAAAA"), line("s2", "BBBBBB", '"0.5'), line("s3", "CCCCCC"),
             line("s4", "DDDDDD")]  # fmt: skip
     r = read_csv(("\n".join([HEADER, *rows]) + "\n").encode(), "q.csv", EX)
@@ -26,8 +25,7 @@ def test_an_unbalanced_quote_that_swallows_the_following_rows_is_a_problem_namin
 
 
 def test_a_quote_closed_rows_later_in_an_ignored_column_is_a_problem_too():
-    """A stray quote in an ignored comment column, closed by the next row's quoted comment, joins
-    two rows: reported, not read as one submission."""
+    """A stray quote in a comment column, closed a row later, is a problem, not one row."""
     header = "student_id,name,version,comment," + ",".join(EX.asked_ids)
     empty = "," * (len(EX.asked_ids) - 1)
     rows = ['s1,N,AAAAAA,"bad,0.5' + empty, 's2,N,BBBBBB,"ok",0.6' + empty]
@@ -47,8 +45,7 @@ def test_a_multi_line_comment_in_an_ignored_column_is_still_read():
 
 
 def test_a_duplicated_column_is_a_problem_and_rows_whose_copies_differ_are_not_graded():
-    """A step column twice: a duplicate-column problem for the file; a row whose two copies agree
-    is graded, one whose copies differ is a problem of its own and not graded."""
+    """A step column twice is a problem; rows whose copies differ are not graded."""
     header = HEADER + ",OUT_H1"
     k = 3 + EX.asked_ids.index("out_h1")
     same = line("s1", "AAAAAA").split(",")

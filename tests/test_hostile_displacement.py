@@ -64,9 +64,7 @@ def hand_in(folder: Path, key: dict, where: Path) -> None:
 
 
 def test_files_bpquiz_wrote_are_skipped_with_a_warning_not_graded(klass, tmp_path):
-    """key.csv (renamed answers.csv), answers-template.csv, key.json and both print files (named
-    to sort first) in the submissions folder are skipped with a warning; the real worksheets are
-    graded with their own scores (not 41/41 for everyone)."""
+    """bpquiz's key, template and print files in the submissions are skipped, not graded."""
     folder, key = klass
     subs = tmp_path / "in"
     subs.mkdir()
@@ -107,9 +105,7 @@ def test_a_template_with_answers_filled_in_is_graded(klass, tmp_path):
 
 @pytest.mark.parametrize("inside", [False, True], ids=["out-is-submissions", "out-inside"])
 def test_out_in_the_submissions_folder_does_not_hide_them(klass, tmp_path, inside):
-    """--out equal to (or inside) the submissions folder: every submission is graded; graded
-    again with --force, the grading's own files there (gradebook, grades.json, problems.csv,
-    summary, feedback) are skipped with a warning, not read as submissions."""
+    """--out in (or inside) the submissions grades them; its own reports are skipped."""
     folder, key = klass
     subs = tmp_path / "in"
     hand_in(folder, key, subs)
@@ -127,9 +123,7 @@ def test_out_in_the_submissions_folder_does_not_hide_them(klass, tmp_path, insid
 
 
 def test_force_never_deletes_or_overwrites_an_input(klass, tmp_path):
-    """--out is the submissions folder, which has a feedback/ folder of students' own PDFs (one
-    named as its feedback would be): grading, then grading again with --force, leaves every input
-    byte for byte; each student still gets a feedback PDF."""
+    """Grading into the submissions folder, with or without --force, keeps every input."""
     folder, key = klass
     subs = tmp_path / "in"
     hand_in(folder, key, subs / "feedback")
@@ -148,8 +142,7 @@ def test_force_never_deletes_or_overwrites_an_input(klass, tmp_path):
 
 
 def test_force_still_removes_the_previous_runs_own_feedback(klass, tmp_path):
-    """A feedback PDF the previous run wrote (listed in its grades.json) for a student not graded
-    this time is removed by --force."""
+    """--force removes a feedback PDF the previous grading listed but this one does not."""
     folder, key = klass
     subs = tmp_path / "in"
     hand_in(folder, key, subs)
@@ -168,8 +161,7 @@ def test_force_still_removes_the_previous_runs_own_feedback(klass, tmp_path):
 
 
 def test_a_report_name_taken_by_a_students_file_is_refused(klass, tmp_path):
-    """--out is the submissions folder and a student's answers CSV is named problems.csv: exit 2,
-    one line, and the file is not overwritten."""
+    """A student's file named problems.csv in --out: exit 2, and it is not overwritten."""
     folder, key = klass
     subs = tmp_path / "in"
     subs.mkdir()
@@ -187,8 +179,7 @@ def test_a_report_name_taken_by_a_students_file_is_refused(klass, tmp_path):
 
 @pytest.mark.parametrize("which", ["another-run", "no-variants"])
 def test_a_key_that_holds_none_of_the_codes_is_exit_2_and_writes_nothing(klass, tmp_path, which):
-    """Grading against another run's key, or a key with no variants: exit 2, one line "none of
-    the 3 codes is in this key", and no gradebook (so nothing blocks the rerun)."""
+    """Another run's key, or none at all: exit 2 "none of the 3 codes", nothing written."""
     from bpquiz.generate import Settings, generate
 
     folder, key = klass

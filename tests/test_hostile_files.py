@@ -48,8 +48,7 @@ def aes_pdf() -> bytes:
 
 
 def test_an_aes_encrypted_pdf_gives_the_readmes_message():
-    """An AES-256 encrypted PDF is the README's "encrypted" problem, whether or not the
-    cryptography package is installed (never "DependencyError: cryptography>=3.1 ...")."""
+    """An AES-encrypted PDF is the README's encrypted problem, never a DependencyError."""
     (p,) = read_pdf(aes_pdf(), "locked.pdf", EX).problems
     assert (p.file, p.kind, p.message) == ("locked.pdf", "unreadable-file", ENCRYPTED)
 
@@ -59,8 +58,7 @@ HEADER = "student_id,name,version," + ",".join(EX.asked_ids)
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
 def test_utf16_and_utf32_csv_with_a_bom_is_read(encoding):
-    """A CSV saved as UTF-16 (Excel's "Unicode text", tab-separated) or UTF-32, with its byte-order
-    mark, is read as such: no warning, the names intact."""
+    """A UTF-16 or UTF-32 CSV with its byte-order mark is read, names intact, no warning."""
     from bpquiz.marking.formats import read_csv
 
     text = (HEADER + "\nś1,Zoë Ŋ,AAAAAA,0.5\n").replace(",", "\t")
@@ -75,8 +73,7 @@ def test_utf16_and_utf32_csv_with_a_bom_is_read(encoding):
 
 
 def test_utf16_json_with_a_bom_is_read_as_submissions_and_as_a_key_file(tmp_path):
-    """A UTF-16 JSON file (with BOM) is read: a submissions file, and by files.read_json (keys,
-    --given files)."""
+    """UTF-16 JSON with a BOM is read as submissions and by files.read_json (keys, given)."""
     from bpquiz.files import read_json as read_json_file
     from bpquiz.marking.formats import read_json
 
@@ -93,9 +90,7 @@ WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10
 
 
 def test_feedback_file_names_are_bounded_never_reserved_and_unique():
-    """Student IDs of 300 characters (two alike in their first 200), CON, nul, aux, Con.txt,
-    com1 and LPT9: each feedback name is at most 80 characters, no Windows reserved name, and
-    unique ignoring case."""
+    """Feedback names of long IDs, CON, nul, aux…: at most 80 characters, not reserved, unique."""
     from bpquiz.exercise.key import Key
     from bpquiz.generate import Settings, plan
     from bpquiz.grade import feedback_names
@@ -119,8 +114,7 @@ def test_feedback_file_names_are_bounded_never_reserved_and_unique():
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
 def test_written_files_follow_the_umask(tmp_path, umask, mode):
-    """write_atomic and open_atomic give files the mode the umask asks for (0644 under 022), as
-    open() would, not mkstemp's 0600."""
+    """Files written atomically get the umask's mode (0644 under 022), not mkstemp's 0600."""
     import os
 
     from bpquiz.files import open_atomic, write_atomic

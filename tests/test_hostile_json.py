@@ -53,8 +53,7 @@ def one_line_error(r: subprocess.CompletedProcess, *words: str) -> None:
 
 
 def test_hostile_numbers_and_nesting_in_a_submissions_file_never_stop_the_class(klass, tmp_path):
-    """A 400- or 5,000-digit number is an unreadable answer; 100k levels of nesting a problem for
-    that file; the other files are graded (exit 1, no traceback)."""
+    """Huge numbers or deep nesting in submissions JSON: one problem or answer, rest graded."""
     root, key = klass
     subs = tmp_path / "in"
     subs.mkdir()
@@ -101,8 +100,7 @@ def with_raw(data: dict, path: tuple, raw: str) -> str:
     ids=["400-digits", "5000-digits", "deep", "decimals-five"],
 )
 def test_a_hostile_key_is_one_line_exit_2(klass, tmp_path, path, raw, words):
-    """A key with a huge number, deep nesting or settings.decimals "five": one line, exit 2,
-    nothing written."""
+    """A key with a huge number, deep nesting or decimals "five": one line, exit 2."""
     root, key = klass
     (tmp_path / "key.json").write_text(with_raw(json.loads(json.dumps(key)), path, raw))
     (tmp_path / "in").mkdir()
@@ -121,8 +119,7 @@ def test_a_hostile_given_file_is_one_line_exit_2(tmp_path, raw):
 
 
 def test_answers_both_nested_and_flat_is_a_problem_not_a_silent_drop():
-    """A submission with an "answers" object and step ids at its top level is a bad-row problem
-    naming the flat steps, and is not graded; the other submissions are read."""
+    """Answers both in "answers" and beside it: a bad-row problem naming them, not graded."""
     from bpquiz.marking.formats import read_json
 
     doc = [
@@ -136,8 +133,7 @@ def test_answers_both_nested_and_flat_is_a_problem_not_a_silent_drop():
 
 
 def test_a_duplicated_json_key_is_a_problem_in_problems_csv():
-    """A step key given twice with different answers: a duplicate-key problem, not graded; twice
-    with the same answer: a problem too, but graded; spellings that name one step count."""
+    """A JSON key twice is a duplicate-key problem; graded only if the copies agree."""
     from bpquiz.marking.formats import read_json
 
     text = (

@@ -14,9 +14,7 @@ from students import fill
 
 
 def test_roster_students_who_handed_nothing_in_are_in_the_gradebook_as_missing(tmp_path):
-    """A roster class of 3, one hands in: gradebook.csv has all 3 (the two others `missing` in
-    every step, score 0); problems.csv lists them (kind missing); the mean is the graded
-    student's alone, and grades.json and summary.pdf count 2 missing."""
+    """Roster students who handed nothing in: gradebook rows `missing`, counted, reported."""
     from bpquiz.generate import Settings, generate
     from bpquiz.roster import read_roster
 
