@@ -9,6 +9,7 @@ writes grades.json and problems.csv; gradebook.csv last, so that a gradebook mea
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -16,17 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .constants import DEFAULT_TITLE, PAPERS
+from .constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPERS
 from .errors import GradeError, located
-from .exercise.key import Key, gc_paused, loads, parse_key
+from .exercise.key import Key, Sheet, gc_paused, loads, parse_key
 from .exercise.model import Exercise
-from .files import read_json, write_atomic
-from .marking.formats import read_files
+from .files import BadJSON, decode_text, parse_json, read_json, write_atomic
+from .marking.formats import read_file, read_files
 from .marking.grading import Policy
 from .marking.lms_match import identify, moodle_gradebook_csv
-from .marking.match import Result, grade_class
+from .marking.match import Result, grade_class, missing
+from .marking.own import unfilled_templates
 from .marking.reports import gradebook_csv, grades_json, problems_csv, statistics_dict
-from .marking.submissions import Problem, Reading, expand
+from .marking.submissions import Problem, Reading, expand, normalize_version
 from .pool import Pool, workers_for
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -41,6 +43,7 @@ class Run:
     results: list[Result] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    missing: list[Sheet] = field(default_factory=list)  # roster students who handed nothing in
     files: dict[str, Path] = field(default_factory=dict)
     feedback_failed: list[str] = field(default_factory=list)
     inputs: int = 0  # files read
@@ -49,7 +52,7 @@ class Run:
     @functools.cached_property
     def statistics(self) -> dict[str, Any]:
         """Class statistics (`statistics_dict`), computed once the results are in."""
-        return statistics_dict(self.exercise, self.results)
+        return statistics_dict(self.exercise, self.results, len(self.missing))
 
 
 def load_key(path: Path) -> Key:
@@ -58,12 +61,105 @@ def load_key(path: Path) -> Key:
         return parse_key(data)
 
 
-def check_out(out: Path, force: bool) -> None:
-    """An existing gradebook is kept unless --force; nothing is written before this check."""
+def key_settings(key: Key, path: Path) -> dict[str, Any]:
+    """The key's settings that grading uses, checked: decimals a whole number 0–15 (as
+    `--decimals`); paper, title and course text (an unknown paper is A4)."""
+    settings = dict(key.settings)
+    decimals = settings.get("decimals", DEFAULT_DECIMALS)
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 15:
+        raise GradeError(f"{path}: settings.decimals: expected a whole number from 0 to 15, "
+                         f"got {_brief(decimals)}")  # fmt: skip
+    settings["decimals"] = decimals
+    for name in ("paper", "title", "course", "lang"):
+        value = settings.get(name)
+        if value is not None and not isinstance(value, str):
+            raise GradeError(f"{path}: settings.{name}: expected text, got {_brief(value)}")
+    return settings
+
+
+def _brief(value: Any) -> str:
+    """A value for a one-line message: its repr, cut at 40 characters."""
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # nested very deeply; an int too long to print
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+REPORTS = ("gradebook.csv", "grades.json", "problems.csv", "summary.pdf")
+
+
+def check_out(out: Path, force: bool, exercise: Exercise) -> None:
+    """An existing gradebook is kept unless --force, and a file of a report's name that bpquiz
+    did not write (DIR may be the submissions folder) is never overwritten; nothing is written
+    before this check."""
     if out.exists() and not out.is_dir():
         raise GradeError(f"{out}: exists and is not a folder")
+    for name in REPORTS:
+        if (out / name).is_file() and not own_file(out / name, exercise):
+            raise GradeError(f"{out / name} exists and was not written by bpquiz (a submission?): "
+                             "it is not overwritten; choose another --out folder")  # fmt: skip
     if (out / "gradebook.csv").exists() and not force:
         raise GradeError(f"{out / 'gradebook.csv'} exists (use --force to overwrite it)")
+
+
+def check_codes(key: Key, path: Path, reading: Reading) -> None:
+    """Submissions none of whose codes is in the key were made for another run (or the key has
+    no variants): a usage error before anything is written, not a gradebook of problems."""
+    codes = {s.version for s in reading.submissions}
+    if codes and not codes & {normalize_version(s.version) for s in key.sheets}:
+        n = len(codes)
+        shown = ", ".join(sorted(codes)[:3]) + (", …" if n > 3 else "")
+        raise GradeError(
+            f"{path}: none of the {n} code{'s' if n != 1 else ''} is in this key ({shown}; the key "
+            f"has {len(key.sheets)} variant{'s' if len(key.sheets) != 1 else ''}): "
+            "the key of another run?"
+        )
+
+
+def own_file(path: Path, exercise: Exercise) -> bool:
+    """Whether bpquiz wrote this file (`marking.own`, by its content)."""
+    if path.suffix.lower() == ".json":  # grades.json: its schema comes first; do not parse 50 MB
+        try:
+            with path.open("rb") as f:
+                return b'"schema": "bpquiz.' in f.read(4096)
+        except OSError:
+            return False
+    return bool(read_file(path, exercise).skipped)
+
+
+def previous_feedback(out: Path) -> set[Path]:
+    """The feedback PDFs the previous grading into `out` wrote, as its grades.json lists them."""
+    folder = (out / "feedback").resolve()
+    try:
+        data = parse_json(decode_text((out / "grades.json").read_bytes()))
+        listed = {str(s["feedback"]) for s in data["submissions"] if "feedback" in s}
+    except (OSError, UnicodeDecodeError, BadJSON, KeyError, TypeError):
+        return set()
+    paths = {(out / f).resolve() for f in listed}
+    return {p for p in paths if p.parent == folder and p.suffix.lower() == ".pdf"}
+
+
+def feedback_folder(out: Path, reading: Reading, exercise: Exercise) -> tuple[list[Path], set[str]]:
+    """What is in DIR/feedback: the files an earlier grading wrote (listed in its grades.json,
+    or recognised by content), which --force removes, and the names of every other file (a
+    student's, if DIR is the submissions folder), which no feedback PDF may take."""
+    folder = out / "feedback"
+    if not folder.is_dir():
+        return [], set()
+    listed = previous_feedback(out)
+    skipped = {Path(f).resolve() for f, _ in reading.skipped}
+    read = {Path(s.source).resolve() for s in reading.submissions}
+    read |= {Path(p.file).resolve() for p in reading.problems}
+    ours, others = [], set()
+    for p in sorted(folder.iterdir()):
+        real = p.resolve()
+        known = real in listed or real in skipped
+        if p.is_file() and real not in read and (known or own_file(p, exercise)):
+            ours.append(p)
+        else:
+            others.add(p.name.casefold())
+    return ours, others
 
 
 def read_inputs(
@@ -87,18 +183,30 @@ def read_inputs(
     return reading, len(files)
 
 
-def feedback_names(results: Sequence[Result]) -> list[str]:
-    """Each result's feedback file name: its student ID (else version) made safe, unique."""
+# Names Windows keeps for devices, whatever the extension ("CON.pdf", "nul.txt.pdf" open the
+# console or nothing): a feedback PDF is never named so.
+WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)}
+)
+NAME_LENGTH = 60  # of the part of a feedback file name taken from the student ID
+
+
+def feedback_names(results: Sequence[Result], taken: set[str] | None = None) -> list[str]:
+    """Each result's feedback file name: its student ID (else version) made safe — letters,
+    digits, `._-` only, at most NAME_LENGTH characters, never a Windows device name — unique
+    ignoring case, and none of the names `taken` (files in the folder bpquiz did not write)."""
     names: list[str] = []
-    taken: set[str] = set()
+    taken = {t.casefold() for t in taken or ()}
     for k, r in enumerate(results, start=1):
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", r.student).strip("._-") or r.version
-        name = base
-        for candidate in (base, f"{base}-{r.version}", f"{base}-{r.version}-{k}"):
-            if candidate.casefold() not in taken:
-                name = candidate
-                break
-        taken.add(name.casefold())
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", r.student).strip("._-")[:NAME_LENGTH]
+        base = base.strip("._-") or r.version
+        if base.split(".")[0].upper() in WINDOWS_RESERVED:
+            base = f"_{base}"
+        candidates = itertools.chain(
+            (base, f"{base}-{r.version}"), (f"{base}-{r.version}-{n}" for n in itertools.count(k))
+        )
+        name = next(c for c in candidates if f"{c}.pdf".casefold() not in taken)
+        taken.add(f"{name}.pdf".casefold())
         names.append(f"{name}.pdf")
     return names
 
@@ -161,36 +269,43 @@ def run_grade(
     from .documents.views import Page
 
     key = load_key(key_path)
-    check_out(out, force)
-    settings = dict(key.settings)
+    check_out(out, force, key.exercise)
+    settings = key_settings(key, key_path)
     lang = i18n.check(lang or str(settings.get("lang") or "en"))
     if policy is None:
         if decimals is None:
-            decimals = int(settings.get("decimals", 5))
+            decimals = settings["decimals"]
         policy = Policy(decimals=decimals, **(policy_args or {}))
     policy.check(key.exercise)
     run = Run(out, key.exercise)
     clock = time.perf_counter()
-    reading, run.inputs = read_inputs(
-        inputs, key.exercise, exclude=[out], jobs=jobs, progress=progress, fmt=fmt
-    )
+    # DIR is not excluded: it may be the submissions folder itself. The files a grading writes
+    # there are recognised by their content (marking.own) and skipped.
+    reading, run.inputs = read_inputs(inputs, key.exercise, jobs=jobs, progress=progress, fmt=fmt)
     reading = identify(key, reading, policy)  # LMS submissions that did not name their variant
     if run.inputs == 0:  # nothing to grade is a usage error, not an empty gradebook
         raise GradeError(
             "; ".join(p.line() for p in reading.problems)
             or "no CSV, JSON, PDF or XML files found in " + ", ".join(map(str, inputs))
         )
-    run.warnings = reading.warnings
+    templates = unfilled_templates([s.version for s in key.sheets], reading.submissions)
+    if templates:
+        reading.submissions = [s for s in reading.submissions if s.source not in templates]
+        reading.skipped += [(f, "an answers template with no answer filled in") for f in templates]
+    run.warnings = reading.skipped_warnings() + reading.warnings
+    check_codes(key, key_path, reading)
     # The key and the marks are many small objects that live to the end of the run: keep the
     # cyclic garbage collector from scanning them again and again (3x faster on 10,000 rows).
     with gc_paused():
         run.results, class_problems = grade_class(key, reading.submissions, policy)
-        run.problems = reading.problems + class_problems
+        run.missing, absent = missing(key, run.results)
+        run.problems = reading.problems + class_problems + absent
         run.statistics  # noqa: B018 - computed here, with the collector paused
     run.seconds["read+grade"] = time.perf_counter() - clock
 
     out.mkdir(parents=True, exist_ok=True)
-    names = feedback_names(run.results)
+    ours, others = feedback_folder(out, reading, key.exercise) if feedback else ([], set())
+    names = feedback_names(run.results, others)
     paper = str(settings.get("paper") or "a4")
     paper = paper if paper in PAPERS else "a4"
     title, course = str(settings.get("title") or DEFAULT_TITLE), str(settings.get("course") or "")
@@ -207,9 +322,9 @@ def run_grade(
         folder = out / "feedback"
         rendering = []
         if feedback:
-            if force and folder.is_dir():
-                for old in folder.glob("*.pdf"):  # an earlier run's feedback: ours to replace
-                    old.unlink()
+            if force:
+                for old in ours:  # an earlier grading's feedback; never a file it did not write
+                    old.unlink(missing_ok=True)
             rendering = [
                 (r, pool.submit(render_feedback, folder / name, feedback_context(r, policy, page),
                                 paper, what=f"the feedback of {r.student}"))
@@ -241,9 +356,10 @@ def run_grade(
         reports = (
             *extra,
             ("grades.json", grades_json(key.exercise, run.results, run.problems, run.warnings,
-                                        policy, written, run.statistics)),
+                                        policy, written, run.statistics, run.missing)),
             ("problems.csv", problems_csv(run.problems)),
-            ("gradebook.csv", gradebook_csv(key.exercise, run.results)),
+            ("gradebook.csv", gradebook_csv(key.exercise, run.results, run.missing,
+                                            sum(policy.max_points(key.exercise).values()))),
         )  # fmt: skip
         if summary:
             write_atomic(out / "summary.pdf", pool.result(summary_pdf))

@@ -1,7 +1,8 @@
 """A class roster: the CSV a lecturer keeps, one personal worksheet per student.
 
 A header row names the columns `student_id` and `name` (any case; other columns, a spreadsheet's
-UTF-8 byte-order mark and blank lines are fine). A bad roster is one line naming the row.
+UTF-8 byte-order mark and blank lines are fine). A bad roster is one line naming the row. Student
+IDs compare by `student_key` (case and surrounding spaces do not count), here and in grading.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from pathlib import Path
 
 from .constants import MAX_SHEETS
 from .errors import GenerateError
+
+
+def student_key(student_id: str) -> str:
+    """A student ID as compared, here and in grading: surrounding spaces dropped, case folded
+    (`ab12` and ` AB12 ` are one student)."""
+    return student_id.strip().casefold()
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ def parse_roster(text: str, source: str = "roster") -> list[Student]:
         )
     id_col, name_col = columns.index("student_id"), columns.index("name")
     students: list[Student] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}
     try:
         for row in rows:
             line = rows.line_num
@@ -67,12 +74,14 @@ def parse_roster(text: str, source: str = "roster") -> list[Student]:
             student_id, name = row[id_col].strip(), row[name_col].strip()
             if not student_id:
                 raise GenerateError(f"{source}: line {line}: empty student_id")
-            if student_id in seen:
+            if student_key(student_id) in seen:
+                first, spelled = seen[student_key(student_id)]
+                shown = "" if spelled == student_id else f" as {spelled!r}: case does not count"
                 raise GenerateError(
                     f"{source}: line {line}: duplicate student_id {student_id!r} "
-                    f"(also on line {seen[student_id]})"
+                    f"(also on line {first}{shown})"
                 )
-            seen[student_id] = line
+            seen[student_key(student_id)] = (line, student_id)
             students.append(Student(student_id, name))
     except csv.Error as e:
         raise GenerateError(f"{source}: line {rows.line_num}: {e}") from None

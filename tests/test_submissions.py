@@ -179,16 +179,15 @@ def test_filled_worksheet_pdf_gives_its_version_and_answers(class_set):
     assert s.answers["sum_h1"] == "" and set(s.answers) == set(STEP_IDS)
 
 
-def test_merged_print_file_gives_one_submission_per_version(class_set):
-    """print/worksheets.pdf names fields <version>.<step id>: each version is a submission."""
-    key = json.loads((class_set / "key.json").read_text())
-    codes = [v["version"] for v in key["variants"]]
+def test_merged_print_file_is_skipped_not_read_as_every_sheet(class_set):
+    """print/worksheets.pdf (fields <version>.<step id>), even filled, is bpquiz's print file:
+    skipped, never a submission for every sheet of the class."""
     reader = PdfReader(class_set / "print" / "worksheets.pdf")
     names = [n for n in reader.get_fields() if n.endswith(".out_h1")]
     data = fill(class_set / "print" / "worksheets.pdf", {names[0]: "0.5", names[1]: "0.7"})
     r = read_pdf(data, "print.pdf")
-    assert sorted(s.version for s in r.submissions) == sorted(codes)
-    assert sorted(s.answers["out_h1"] for s in r.submissions) == ["0.5", "0.7"]
+    assert not r.submissions and not r.problems
+    assert r.skipped == [("print.pdf", "a print file (every sheet of a class in one PDF)")]
 
 
 def test_version_from_metadata_when_the_field_is_empty():

@@ -201,8 +201,9 @@ def grade_command(
     files = "file" if run.inputs == 1 else "files"
     if n:
         stats = run.statistics
+        absent = f", {len(run.missing)} missing (not in the mean)" if run.missing else ""
         out.print(
-            f"graded {n} submission{'s' if n != 1 else ''} from {run.inputs} {files}: "
+            f"graded {n} submission{'s' if n != 1 else ''} from {run.inputs} {files}{absent}: "
             f"mean {stats['mean_percent']:.1f}%, median {stats['median_percent']:.1f}%, "
             f"range {stats['min_percent']:.1f}–{stats['max_percent']:.1f}%",
             soft_wrap=True,

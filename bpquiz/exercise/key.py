@@ -15,9 +15,7 @@ options) is the article's. `bpquiz solve --json` prints one richer VARIANT (`var
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
 import json
 import math
 import operator
@@ -33,6 +31,7 @@ import numpy as np
 from .. import __version__
 from ..constants import IDENTITY_COLUMNS
 from ..errors import GivenError, KeyFileError
+from ..files import csv_text, parse_json, safe_cell
 from .model import Exercise, Variant
 from .solve import program, solve
 from .typeset import LaTeX, typeset
@@ -152,9 +151,10 @@ def gc_paused() -> Iterator[None]:
 
 
 def loads(text: str) -> Any:
-    """key.json's text as JSON data (json.loads, without the garbage collector's rescans)."""
+    """key.json's text as JSON data (`files.parse_json`, without the garbage collector's rescans;
+    bad JSON raises `files.BadJSON`)."""
     with gc_paused():
-        return json.loads(text)
+        return parse_json(text)
 
 
 def parse_key(data: Any) -> Key:
@@ -322,32 +322,29 @@ def _recompute(
     return set(np.flatnonzero(~ok.all(axis=1)).tolist()), stored.tolist()
 
 
-def _csv(rows: list[list[Any]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
 def key_csv(sheets: list[Sheet], exercise: Exercise | None = None) -> str:
     """A row per variant, a column per given value and per step (full precision)."""
     exercise = exercise or (sheets[0].variant.exercise if sheets else Exercise())
     header = [*IDENTITY_COLUMNS, *exercise.given_names, *exercise.step_ids]
     rows = [
         [
-            s.student_id,
-            s.name,
+            safe_cell(s.student_id),
+            safe_cell(s.name),
             s.version,
             *(repr(x) for x in s.variant.given.values()),
             *(repr(x) for x in s.variant.values.values()),
         ]  # fmt: skip
         for s in sheets
     ]
-    return _csv([header, *rows])
+    return csv_text([header, *rows])
 
 
 def answers_template_csv(sheets: list[Sheet], exercise: Exercise | None = None) -> str:
     """contract.md's answers CSV with each row's student and version filled in, answers empty."""
     exercise = exercise or (sheets[0].variant.exercise if sheets else Exercise())
     header = [*IDENTITY_COLUMNS, *exercise.asked_ids]
-    rows = [[s.student_id, s.name, s.version, *[""] * len(exercise.asked_ids)] for s in sheets]
-    return _csv([header, *rows])
+    rows = [
+        [safe_cell(s.student_id), safe_cell(s.name), s.version, *[""] * len(exercise.asked_ids)]
+        for s in sheets
+    ]
+    return csv_text([header, *rows])

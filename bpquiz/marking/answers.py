@@ -15,11 +15,15 @@ Accepted, with surrounding spaces ignored:
 
 Refused as `unreadable` (0 points, shown in the feedback): anything else, in particular
 
+- an answer longer than `MAX_ANSWER_LENGTH` (64) characters after trimming, unread: parsing costs
+  a glance whatever is pasted into a box;
+
 - thousands separators: ``1,234`` is read as 1.234 (a comma is always a decimal comma; the values
   of this exercise are small numbers with five decimals), but ``1,234.5``, ``1.234,5`` and
   ``1 234`` are refused rather than guessed;
 - two numbers, fractions (``1/2``), percentages, units, words, ``nan``, ``inf``, values too large
-  for a float;
+  for a float; a number times anything but a power of ten written with ``^`` or a superscript
+  (``0.60108x100`` is not 0.60108, nor ``6.0108 x 10-1`` a power of ten);
 - Python-only spellings that ``float()`` would take: ``1_000``, ``infinity``.
 """
 
@@ -44,8 +48,14 @@ class Parsed:
     text: str
 
 
+# Longer answers (after trimming) are unreadable without being looked at: no number of this
+# exercise needs more, and a pasted 60,000-character text must not cost more than a glance.
+MAX_ANSWER_LENGTH = 64
+
 # The common case, tried first: an ASCII decimal with a dot, maybe signed, maybe an e-exponent.
-PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# Each digit can be matched one way only (no `\d+\.?\d*`, which backtracks quadratically on a
+# long run of digits that does not end as a number).
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 _MINUSES = "\u2212\u2012\u2013\u2014\ufe63\uff0d\u2010\u2011"  # − ‒ – — ﹣ － ‐ ‑
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
@@ -57,7 +67,9 @@ _NUMBER = re.compile(
     (?P<mantissa>\d+(?:[.,]\d*)?|[.,]\d+)
     (?:
         [eE](?P<e>[+-]?\d+)
-      | \s*[x×*·⋅]\s*10\s*(?:\^\s*)?(?P<p>\(\s*[+-]?\d+\s*\)|[+-]?\d+)
+      # "×10^-1", "x 10^(-1)" ("10⁻¹" arrives here as "10^-1"). The ^ is required: without it
+      # "x100" would read as x10^0 and "0.60108x100" as 0.60108.
+      | \s*[x×*·⋅]\s*10\s*\^\s*(?P<p>\(\s*[+-]?\d+\s*\)|[+-]?\d+)
     )?
     """,
     re.VERBOSE,
@@ -71,8 +83,11 @@ def parse_answer(text: object) -> Parsed:
     if isinstance(text, bool):  # JSON true/false is no answer to a numeric step
         return Parsed("unreadable", None, str(text).lower())
     if isinstance(text, (int, float)):
-        value = float(text)
-        written = repr(text) if isinstance(text, float) else str(text)
+        try:
+            value = float(text)
+        except OverflowError:  # a JSON integer of hundreds of digits
+            value = math.inf
+        written = repr(text) if isinstance(text, float) else _int_text(text)
         return (
             Parsed("ok", value, written)
             if math.isfinite(value)
@@ -82,11 +97,21 @@ def parse_answer(text: object) -> Parsed:
     stripped = raw.strip()
     if not stripped:
         return Parsed("blank", None, raw)
+    if len(stripped) > MAX_ANSWER_LENGTH:
+        return Parsed("unreadable", None, raw)
     if PLAIN_NUMBER.fullmatch(stripped):
         value = float(stripped)
         return Parsed("ok", value, raw) if math.isfinite(value) else Parsed("unreadable", None, raw)
     value = _messy(stripped)
     return Parsed("unreadable", None, raw) if value is None else Parsed("ok", value, raw)
+
+
+def _int_text(n: int) -> str:
+    """An int as written; past Python's int-to-text limit (4,300 digits), its length instead."""
+    try:
+        return str(n)
+    except ValueError:
+        return "(an integer too long to show)"
 
 
 def _messy(s: str) -> float | None:

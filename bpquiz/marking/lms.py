@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..exercise.model import Exercise
-from .submissions import Problem, Reading, Submission, normalize_version
+from .submissions import Problem, Reading, Submission, normalize_version, unreadable
 
 _RESPONSE = re.compile(r"response (\d+)")
 _PART = re.compile(r"(?:^|; )part (\d+): ?")  # lms-formats.md §2.2
@@ -59,10 +59,6 @@ class LmsSubmission(Submission):
     email: str = ""
     how: str = ""
     right: tuple[str, ...] = ()
-
-
-def _fail(file: str, message: str, row: int | None = None) -> Reading:
-    return Reading(problems=[Problem(file, row, "unreadable-file", message)])
 
 
 def _text(data: bytes) -> tuple[str, str | None]:
@@ -113,13 +109,13 @@ def read_moodle(data: bytes, file: str, exercise: Exercise) -> Reading:
         # question text spans lines.
         body = [(k, row) for k, row in enumerate(rows, start=2) if any(c.strip() for c in row)]
     except StopIteration:
-        return _fail(file, "empty file (expected a Moodle quiz Responses report)")
+        return unreadable(file, "empty file (expected a Moodle quiz Responses report)")
     except csv.Error as e:
-        return _fail(file, f"not a readable CSV ({e})", rows.line_num)
+        return unreadable(file, f"not a readable CSV ({e})", rows.line_num)
     column = {h.lower(): i for i, h in reversed(list(enumerate(header)))}
     slots = [m.group(1) for h in header if (m := _RESPONSE.fullmatch(h.lower()))]
     if not slots:
-        return _fail(file, "no 'Response N' column: not a Moodle quiz Responses report", 1)
+        return unreadable(file, "no 'Response N' column: not a Moodle quiz Responses report", 1)
     n = len(exercise.asked_ids)
 
     def cell(row: list[str], name: str) -> str:
@@ -131,7 +127,7 @@ def read_moodle(data: bytes, file: str, exercise: Exercise) -> Reading:
                                     for _, r in body)]  # fmt: skip
     if not ours:
         expected = f"{n} parts ('part 1: …; part {n}: …', one per asked step)"
-        return _fail(file, f"no 'Response N' column holds {expected}: not a bpquiz quiz?", 1)
+        return unreadable(file, f"no 'Response N' column holds {expected}: not a bpquiz quiz?", 1)
     slot = ours[0]
     if len(ours) > 1:
         others = ", ".join(f"Response {s}" for s in ours[1:])
@@ -193,9 +189,9 @@ def read_qti_results(data: bytes, file: str, exercise: Exercise) -> Reading:
         root = ET.fromstring(data)
     except ET.ParseError as e:
         line, col = e.position
-        return _fail(file, f"not well-formed XML (line {line}, column {col})")
+        return unreadable(file, f"not well-formed XML (line {line}, column {col})")
     if _local(root.tag) != "assessmentResult":
-        return _fail(file, f"not a QTI results report (the root is <{_local(root.tag)}>, "
+        return unreadable(file, f"not a QTI results report (the root is <{_local(root.tag)}>, "
                            "expected <assessmentResult>)")  # fmt: skip
     context = next((e for e in root if _local(e.tag) == "context"), None)
     student = (context.get("sourcedId") or "").strip() if context is not None else ""
@@ -218,5 +214,5 @@ def read_qti_results(data: bytes, file: str, exercise: Exercise) -> Reading:
             file, k, normalize_version(code), student, "", answers, how="item"
         ))  # fmt: skip
     if not reading.submissions:
-        return _fail(file, "no itemResult of a bpquiz item (identifier V_<version code>)")
+        return unreadable(file, "no itemResult of a bpquiz item (identifier V_<version code>)")
     return reading

@@ -1,7 +1,7 @@
 """The files that report a grading: gradebook.csv, grades.json, problems.csv (pure: text out).
 
-- `gradebook.csv`: contract.md's columns, one row per graded submission, for a spreadsheet or an
-  LMS gradebook import;
+- `gradebook.csv`: contract.md's columns, one row per graded submission (and one per roster
+  student who handed nothing in), for a spreadsheet or an LMS gradebook import;
 - `grades.json`: every submission and every step: the answer as written, its parsed value, the
   key, the status, the points (and the value recomputed from the student's own answers); each
   step's points possible once, under "max_points";
@@ -11,23 +11,25 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from .. import __version__
 from ..constants import IDENTITY_COLUMNS, STATUSES
+from ..exercise.key import Sheet
 from ..exercise.model import Exercise
+from ..files import csv_text
+from ..files import safe_cell as cell
 from .grading import Policy
 from .match import Result
 from .submissions import Problem
 
 SCHEMA = "bpquiz.grades/1"
+MISSING = "missing"  # every step of a roster student who handed nothing in
 GRADEBOOK_COLUMNS = (*IDENTITY_COLUMNS, "score", "max_score", "percent")
 
 
@@ -42,21 +44,15 @@ def number(x: float, places: int = 2) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def cell(text: str) -> str:
-    """Text from a student, safe in a spreadsheet: a leading = + - @ would start a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
 # --- gradebook.csv, grades.json, problems.csv --------------------------------------------------
 
 
-def gradebook_csv(exercise: Exercise, results: Sequence[Result]) -> str:
+def gradebook_csv(
+    exercise: Exercise, results: Sequence[Result], missing: Sequence[Sheet] = (),
+    max_score: float = 0.0,
+) -> str:  # fmt: skip
+    """A row per graded submission, then a row per roster student who handed nothing in
+    (`missing`: score 0 of `max_score`, every step MISSING)."""
     header = [*GRADEBOOK_COLUMNS, *exercise.asked_ids]
     rows = [
         [
@@ -66,12 +62,16 @@ def gradebook_csv(exercise: Exercise, results: Sequence[Result]) -> str:
         ]
         for r in results
     ]  # fmt: skip
-    return _csv([header, *rows])
+    absent = [MISSING] * len(exercise.asked_ids)
+    rows += [[cell(s.student_id), cell(s.name), s.version, "0", number(max_score), "0.0", *absent]
+             for s in missing]  # fmt: skip
+    return csv_text([header, *rows])
 
 
 def problems_csv(problems: Sequence[Problem]) -> str:
-    rows = [[p.file, "" if p.row is None else p.row, p.kind, p.message] for p in problems]
-    return _csv([["file", "row", "kind", "message"], *rows])
+    rows = [[cell(p.file), "" if p.row is None else p.row, p.kind, cell(p.message)]
+            for p in problems]  # fmt: skip
+    return csv_text([["file", "row", "kind", "message"], *rows])
 
 
 def grades_dict(
@@ -82,14 +82,21 @@ def grades_dict(
     policy: Policy,
     feedback: Sequence[str] | None = None,
     stats: dict[str, Any] | None = None,
+    missing: Sequence[Sheet] = (),
 ) -> dict[str, Any]:
-    """Everything graded, step by step (see the module docstring); `feedback`: each one's file."""
+    """Everything graded, step by step (see the module docstring); `feedback`: each one's file;
+    `missing`: the roster students who handed nothing in."""
     return {
         "schema": SCHEMA,
         "bpquiz_version": __version__,
         "policy": policy.describe(),
         "max_points": dict(policy.max_points(exercise)),
-        "statistics": stats if stats is not None else statistics_dict(exercise, results),
+        "statistics": stats
+        if stats is not None
+        else statistics_dict(exercise, results, len(missing)),
+        "missing": [
+            {"student_id": s.student_id, "name": s.name, "version": s.version} for s in missing
+        ],
         "submissions": [
             {
                 "student_id": r.student_id,
@@ -147,8 +154,12 @@ def grades_json(*args: Any, **kwargs: Any) -> bytes:
 # --- class statistics ---------------------------------------------------------------------------
 
 
-def statistics_dict(exercise: Exercise, results: Sequence[Result]) -> dict[str, Any]:
-    """Scores (mean, median, spread) and per step the share of each status."""
+def statistics_dict(
+    exercise: Exercise, results: Sequence[Result], missing: int = 0
+) -> dict[str, Any]:
+    """Scores (mean, median, spread) and per step the share of each status, of the graded
+    submissions; `missing`: how many roster students handed nothing in (counted apart: an
+    absence is not a 0% in the mean)."""
     percents = [r.graded.percent for r in results]
     n = len(results)
     per_step = {}
@@ -162,6 +173,7 @@ def statistics_dict(exercise: Exercise, results: Sequence[Result]) -> dict[str, 
         }
     return {
         "graded": n,
+        "missing": missing,
         "mean_percent": round(statistics.fmean(percents), 2) if n else None,
         "median_percent": round(statistics.median(percents), 2) if n else None,
         "stdev_percent": round(statistics.stdev(percents), 2) if n > 1 else None,

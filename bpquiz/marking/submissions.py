@@ -42,12 +42,20 @@ class Submission:
     def where(self) -> str:
         return f"{self.source}:{self.row}" if self.row is not None else self.source
 
+    @property
+    def blank(self) -> bool:
+        """No answer at all: every box empty (or only spaces)."""
+        return all(a is None or (isinstance(a, str) and not a.strip())
+                   for a in self.answers.values())  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Problem:
     """Something that kept a file, a row or a submission from being graded as it is.
 
-    `kind`: unreadable-file, bad-row, unknown-version, duplicate, mismatch.
+    `kind`: unreadable-file, bad-row, duplicate-column, duplicate-key, unknown-version,
+    duplicate, mismatch, missing (a roster student who handed nothing in: no file), and
+    feedback (a feedback PDF not written).
     """
 
     file: str
@@ -57,21 +65,46 @@ class Problem:
 
     def line(self) -> str:
         where = f"{self.file}:{self.row}" if self.row is not None else self.file
-        return f"{where}: {self.message}"
+        return f"{where}: {self.message}" if where else self.message
 
 
 @dataclass
 class Reading:
-    """What reading the inputs gave: submissions, problems, and warnings (which grade anyway)."""
+    """What reading the inputs gave: submissions, problems, warnings (which grade anyway), and
+    the files skipped as bpquiz's own ((file, what it is): `marking.own`)."""
 
     submissions: list[Submission] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def extend(self, other: Reading) -> None:
         self.submissions += other.submissions
         self.problems += other.problems
         self.warnings += other.warnings
+        self.skipped += other.skipped
+
+    def skipped_warnings(self) -> list[str]:
+        """One warning per file skipped as bpquiz's own, or one per kind when there are many
+        (the feedback PDFs of an earlier run)."""
+        kinds: dict[str, list[str]] = {}
+        for file, what in self.skipped:
+            kinds.setdefault(what, []).append(file)
+        lines = []
+        for what, files in kinds.items():
+            if len(files) <= 3:
+                lines += [f"{f}: skipped: {what} that bpquiz wrote, not a submission"
+                          for f in files]  # fmt: skip
+            else:
+                shown = ", ".join(files[:3]) + f" and {len(files) - 3} more"
+                lines.append(f"skipped {len(files)} files that bpquiz wrote ({what}), "
+                             f"not submissions: {shown}")  # fmt: skip
+        return lines
+
+
+def unreadable(file: str, message: str, row: int | None = None) -> Reading:
+    """What reading a file gave when it cannot be read: one `unreadable-file` problem."""
+    return Reading(problems=[Problem(file, row, "unreadable-file", message)])
 
 
 @cache

@@ -1,0 +1,133 @@
+"""Reading filled worksheet PDFs into submissions (pypdf; bytes in, no file I/O).
+
+Each answer is the text form field named by its step id; the version is the read-only field
+`version`, or `bpquiz-version:CODE` in the document's keywords. Optional `student_id` and `name`
+fields are read when present. An encrypted, damaged or field-less PDF is one `Problem`; a PDF
+bpquiz wrote (a print file holding every sheet, a solution, feedback: `own`) is skipped.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..exercise.model import Exercise
+from .own import own_pdf
+from .submissions import Problem, Reading, Submission, canonical, normalize_version, unreadable
+
+_KEYWORD = re.compile(r"bpquiz-version:\s*([A-Za-z0-9_-]+)")
+ENCRYPTED = "the PDF is encrypted; save it without a password and grade again"
+
+
+def read_pdf(data: bytes, file: str, exercise: Exercise) -> Reading:
+    """The submissions of one filled worksheet PDF (several, for a merged print file)."""
+    from pypdf import PdfReader  # imported here: CSV-only grading does not pay for it
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    try:
+        with _quiet("pypdf"):
+            try:
+                # Opening an encrypted PDF tries the empty password, which for AES needs the
+                # cryptography package: an encrypted file either way.
+                reader = PdfReader(io.BytesIO(data))
+            except (DependencyError, FileNotDecryptedError):
+                return unreadable(file, ENCRYPTED)
+            if reader.is_encrypted:  # before anything that reads (decrypts) its objects
+                return unreadable(file, ENCRYPTED)
+            fields = reader.get_fields() or {}
+            metadata = reader.metadata or {}
+            keywords = str(metadata.get("/Keywords") or "")
+            producer = str(metadata.get("/Producer") or "")
+    except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on damaged files; one bad file must not stop grading
+        return unreadable(file, f"not a readable PDF ({type(e).__name__}: {e})")
+    values = {name: f.get("/V") for name, f in fields.items()}
+    own = own_pdf(keywords, producer, len(_sheets(values, exercise)))
+    if own:
+        return Reading(skipped=[(file, own)])
+    return submissions_from_fields(values, file, exercise, keywords)
+
+
+@contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """The logger's warnings off while inside, then as they were: pypdf logs what it repairs
+    ("EOF marker not found"); what it cannot read becomes our Problem."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def submissions_from_fields(
+    values: dict[str, Any], file: str, exercise: Exercise, keywords: str = ""
+) -> Reading:
+    """Group form field values ({qualified name: value}) into submissions.
+
+    Plain `out_h1` fields are one sheet whose version is the `version` field (or `keywords`);
+    `K7F3Q9.out_h1` fields are the sheet K7F3Q9 of a merged file.
+    """
+    sheets = _sheets(values, exercise)
+    steps = set(exercise.asked_ids)
+    if not sheets:
+        return unreadable(
+            file,
+            "no answer fields (a scanned or flattened PDF? enter its answers in a CSV instead)"
+            if not values
+            else "no form field named by a step id (not a bpquiz worksheet?)",
+        )
+    reading = Reading()
+    for prefix, fields_ in sheets.items():
+        version = normalize_version(fields_.get("version", "")) or normalize_version(
+            prefix.rpartition(".")[2]
+        )
+        if not version:
+            m = _KEYWORD.search(keywords)
+            version = normalize_version(m.group(1)) if m else ""
+        if not version:
+            reading.problems.append(
+                Problem(
+                    file,
+                    None,
+                    "bad-row",
+                    "no version code (neither a version field nor bpquiz-version in the metadata)",
+                )
+            )
+            continue
+        reading.submissions.append(
+            Submission(
+                file,
+                None,
+                version,
+                fields_.get("student_id", "").strip(),
+                fields_.get("name", "").strip(),
+                {k: v for k, v in fields_.items() if k in steps},
+            )
+        )
+    return reading
+
+
+def _sheets(values: dict[str, Any], exercise: Exercise) -> dict[str, dict[str, str]]:
+    """Form field values grouped by sheet ({prefix: {field: text}}): the sheets with an answer
+    field (`out_h1`, or `K7F3Q9.out_h1` in a merged file)."""
+    sheets: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        prefix, _, leaf = name.rpartition(".")
+        leaf_name = canonical(leaf, exercise)
+        if leaf_name is not None:
+            sheets.setdefault(prefix, {})[leaf_name] = _field_text(value)
+    steps = set(exercise.asked_ids)
+    return {prefix: f for prefix, f in sheets.items() if steps.intersection(f)}
+
+
+def _field_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):  # a multi-valued field: not a worksheet box, but read it anyway
+        return " ".join(str(v) for v in value)
+    return str(value)
