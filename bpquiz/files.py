@@ -163,3 +163,22 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     """Write `data` to `path` via a temporary file in the same folder and an atomic rename."""
     with open_atomic(path, sync=False) as f:
         f.write(data.encode() if isinstance(data, str) else data)
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write `data` to `path`, which must not exist yet (FileExistsError if it does, even if it
+    appears meanwhile): a temporary file, then a hard link, which never replaces a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            os.link(tmp, path)
+        except (PermissionError, NotImplementedError):  # no hard links here (some mounts)
+            with open(path, "xb") as f:
+                f.write(data)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -3,7 +3,8 @@
 The run, in order:
 
 1. plan: draw one variant per student (seeded, `variants.draw_variant`), give each an opaque
-   version code (`variants.version_codes`), pair them with the roster's students if any;
+   version code bound to it under a new random secret (`codes.bound_codes`), pair them with the
+   roster's students if any (or, `--from-key`, take the sheets and secret of an earlier run);
 2. write the key (key.json, key.csv, answers-template.csv) — the source of truth, first;
 3. lay out, once per run, the part of each document kind that all students share (a skeleton,
    the two built side by side), saved to a temporary file that each worker reads once;
@@ -23,18 +24,18 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from .constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPERS
 from .errors import GenerateError
-from .exercise.codes import run_secret, version_codes
-from .exercise.key import Sheet, answers_template_csv, dumps, key_csv, key_dict
+from .exercise.codes import bound_codes, new_secret
+from .exercise.key import Key, Sheet, answers_template_csv, dumps, key_csv, key_dict
 from .exercise.model import Exercise
 from .exercise.options import example_given
 from .exercise.solve import solve
-from .exercise.variants import draw_variant
+from .exercise.variants import draw_variant, problems
 from .files import write_atomic
 from .pool import Pool, workers_for
 from .roster import Student
@@ -81,24 +82,56 @@ class Settings:
         return Page(self.title, self.course, self.decimals, self.lang, self.space)
 
 
+def from_key(key: Key) -> tuple[Settings, tuple[list[Sheet], str]]:
+    """The settings, sheets and secret of the run that wrote `key`: `generate` with them makes
+    that run's files again, byte for byte (a lost or spoiled PDF)."""
+    recorded = key.settings
+    try:
+        settings = Settings(**{
+            f.name: recorded[f.name] for f in fields(Settings)
+            if f.name in recorded and f.name != "exercise"
+        }, exercise=key.exercise)  # fmt: skip
+    except TypeError as e:
+        raise GenerateError(f"the key's settings cannot be read ({e})") from None
+    for name, kind in (("n", int), ("seed", int), ("decimals", int), ("paper", str),
+                       ("title", str), ("course", str), ("lang", str)):  # fmt: skip
+        if not isinstance(getattr(settings, name), kind):
+            raise GenerateError(f"the key's settings.{name} is {getattr(settings, name)!r}")
+    return settings, (list(key.sheets), key.secret)
+
+
 def plan(settings: Settings, roster: Sequence[Student] | None = None) -> tuple[list[Sheet], str]:
-    """The run's sheets (variant + student) in order, and its secret for the version codes."""
-    secret = run_secret(settings.seed)
+    """The run's sheets (variant + student) in order, and its secret: random, new every run, so
+    that no code leads back to the seed; each code bound to its sheet (`codes.bound_codes`)."""
     students = list(roster) if roster else [Student("", "")] * settings.n
-    codes = version_codes(secret, len(students))
     exercise = settings.exercise
-    sheets = []
-    for index, (student, code) in enumerate(zip(students, codes)):
+    variants = []
+    for index in range(len(students)):
         if settings.example:
             given = example_given(exercise)
             if settings.learning_rate is not None:
                 given["learning_rate"] = settings.learning_rate
-            variant = solve(exercise, given, code)
+            example = solve(exercise, given)
+            still = [p for p in problems(example, settings.decimals, True) if "not change" in p]
+            if still:  # a draw would be rejected for it; the example cannot be redrawn
+                raise GenerateError(
+                    f"--example with η = {given['learning_rate']:g}: {still[0]} (and "
+                    f"{len(still) - 1} more); choose a larger --lr"
+                    if len(still) > 1
+                    else f"--example with η = {given['learning_rate']:g}: "
+                    f"{still[0]}; choose a larger --lr"
+                )
+            variants.append(example)
         else:
-            variant = draw_variant(
-                exercise, settings.seed, index, settings.decimals, settings.learning_rate, code
-            )
-        sheets.append(Sheet(variant, student.student_id, student.name))
+            variants.append(draw_variant(
+                exercise, settings.seed, index, settings.decimals, settings.learning_rate
+            ))  # fmt: skip
+    secret = new_secret()
+    codes = bound_codes(secret, exercise.as_dict(), [v.given for v in variants])
+    sheets = [
+        Sheet(replace(v, version=code), student.student_id, student.name)
+        for v, student, code in zip(variants, students, codes)
+    ]
     return sheets, secret
 
 
@@ -219,12 +252,14 @@ def generate(
     jobs: int | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    planned: tuple[list[Sheet], str] | None = None,
 ) -> Result:
-    """Write a class set to `out`; see the module docstring for the steps."""
+    """Write a class set to `out`; see the module docstring for the steps. `planned`: the
+    sheets and secret of an earlier run (`from_key`), whose documents are then made again."""
     if settings.paper not in PAPERS:
         raise GenerateError(f"unknown paper {settings.paper!r} (expected a4 or letter)")
     check_out(out, force)
-    sheets, secret = plan(settings, roster)
+    sheets, secret = planned if planned is not None else plan(settings, roster)
     result = Result(out, sheets)
     if force:
         _clear_previous(out)

@@ -238,17 +238,42 @@ def test_merged_worksheet_fields_do_not_collide(class_set):
     assert not solutions.get_fields()
 
 
-def test_same_seed_gives_identical_files(tmp_path):
-    """Two runs with the same seed and settings write byte-identical files, print files included."""
-    settings = Settings(n=2, seed=99)
-    for name in ("a", "b"):
-        generate(settings, tmp_path / name, jobs=1)
+def test_same_seed_gives_the_same_numbers_under_new_codes(tmp_path):
+    """Two runs with one seed draw the same given values, under new random secrets and codes:
+    no code of one run leads to the other's, nor to the seed."""
+    first, second = (generate(Settings(n=3, seed=99), tmp_path / n, jobs=1) for n in "ab")
+    assert [dict(s.variant.given) for s in first.sheets] == [
+        dict(s.variant.given) for s in second.sheets
+    ]
+    keys = [json.loads((tmp_path / n / "key.json").read_text()) for n in "ab"]
+    assert keys[0]["secret"] != keys[1]["secret"] and len(keys[0]["secret"]) == 32
+    assert not {s.version for s in first.sheets} & {s.version for s in second.sheets}
+
+
+def _cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bpquiz", *map(str, args), "-q"],
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def test_from_key_rebuilds_a_run_byte_for_byte(tmp_path):
+    """`generate --from-key` writes the run's files again, byte for byte, print files included
+    (a roster's names too); the original's folder is not touched."""
+    roster = tmp_path / "class.csv"
+    roster.write_text("student_id,name\ns1,Ada Lovelace\ns2,Zoë Ångström\n", encoding="utf-8")
+    key = tmp_path / "a" / "key.json"
+    run = _cli("generate", "--roster", roster, "--seed", 4, "--lang", "de", "--out", key.parent)
+    assert run.returncode == 0, run.stderr
+    again = _cli("generate", "--from-key", key, "--out", tmp_path / "b")
+    assert again.returncode == 0, again.stderr
     files = sorted(
         p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file()
     )
     assert len(files) == 9
     for rel in files:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+    refused = _cli("generate", "--from-key", key, "--n", 5, "--out", tmp_path / "c")
+    assert refused.returncode == 2 and "drop --n" in refused.stderr
+    assert not (tmp_path / "c").exists()
 
 
 def test_existing_output_needs_force(tmp_path):
@@ -271,15 +296,16 @@ def test_force_replaces_an_earlier_run(tmp_path):
 def test_one_failing_document_does_not_stop_the_batch(tmp_path, monkeypatch):
     """If one sheet fails to render, the others are written and merged, and the failure reported."""
     real = documents.render_document
-    bad = gen.plan(Settings(n=3, seed=8))[0][1].version
+    second = dict(gen.plan(Settings(n=3, seed=8))[0][1].variant.given)  # sheet 2's numbers
 
     def flaky(kind, sheet, page, paper, skeleton=None):
-        if sheet.version == bad and kind == "solution":
+        if dict(sheet.variant.given) == second and kind == "solution":
             raise RuntimeError("boom")
         return real(kind, sheet, page, paper, skeleton)
 
     monkeypatch.setattr(documents, "render_document", flaky)
     result = generate(Settings(n=3, seed=8), tmp_path, jobs=1)
+    bad = result.sheets[1].version
     assert [(f.version, f.error) for f in result.failed] == [(bad, "solution: RuntimeError: boom")]
     assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
     assert len(pypdf.PdfReader(tmp_path / "print" / "solutions.pdf").outline) == 2

@@ -227,7 +227,10 @@ def test_key_records_the_exercise_and_reads_it_back():
     ex = Exercise(shape=(2, 3, 2), hidden="tanh", biases="per-unit", update_biases=True,
                   ask=("forward", "output"))  # fmt: skip
     g = givens_for(ex, random.Random(1))
-    data = key_dict([Sheet(solve(ex, g, "ABC234"))], {}, "")
+    from bpquiz.exercise.codes import bound_codes
+
+    (code,) = bound_codes("5ecret", ex.as_dict(), [solve(ex, g).given])
+    data = key_dict([Sheet(solve(ex, g, code))], {}, "5ecret")
     record = data["exercise"]
     assert record["shape"] == [2, 3, 2] and record["hidden"] == "tanh"
     assert record["ask"] == list(ex.asked_ids) and record["weights"]["w4"] == ["i2", "h1"]

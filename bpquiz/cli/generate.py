@@ -35,8 +35,8 @@ def generate_command(
         Optional[int],
         typer.Option(
             "--seed",
-            help="Run seed; the same seed and options give byte-identical files "
-            "(default: random, recorded in key.json).",
+            help="Run seed; the same seed and options draw the same numbers, under new version "
+            "codes (default: random, recorded in key.json). --from-key remakes a run's files.",
         ),
     ] = None,
     out_dir: Annotated[
@@ -79,6 +79,15 @@ def generate_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
     ] = False,
+    key_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--from-key",
+            metavar="KEY.json",
+            help="Make an earlier run's files again, byte for byte, from its key.json (a lost "
+            "or spoiled PDF); give --out, and no other option of the run.",
+        ),
+    ] = None,
     *,
     exercise: Exercise,
     sheet: dict,
@@ -103,9 +112,28 @@ def generate_command(
         bpquiz generate --n 30 --preset tanh-ce --ask forward,error,output
 
         bpquiz generate --n 30 --lang de --space
+
+        bpquiz generate --from-key output/seed-42/key.json --out output/again
     """
-    from ..generate import Settings, default_out, generate
+    from ..generate import Settings, default_out, from_key
     from ..roster import read_roster
+
+    if key_file is not None:
+        from ..grade import load_key
+
+        given = {"--n": n, "--seed": seed, "--title": title, "--course": course,
+                 "--roster": roster, "--decimals": decimals, "--lr": lr, "--paper": paper,
+                 "--lang": lang, "--example": example or None,
+                 "--space": space or None}  # fmt: skip
+        extra = [name for name, value in given.items() if value is not None]
+        if extra or exercise != Exercise() or sheet:
+            named = ", ".join(extra) or "the exercise options"
+            raise BpquizError(f"--from-key takes the run's own settings from the key; drop {named}")
+        if out_dir is None:
+            raise BpquizError("--from-key: give --out FOLDER for the files made again")
+        settings, planned = from_key(load_key(key_file))
+        _run(settings, out_dir, None, jobs, force, quiet, planned)
+        return
 
     paper = str(paper if paper is not None else sheet.get("paper", "a4")).lower()
     if paper not in PAPERS:
@@ -133,11 +161,18 @@ def generate_command(
         exercise=exercise,
     )
     target = out_dir if out_dir is not None else default_out(settings)
+    _run(settings, target, students, jobs, force, quiet)
+
+
+def _run(settings, target, students, jobs, force, quiet, planned=None) -> None:
+    """Generate, with a progress bar where someone watches, then the summary and failures."""
+    from ..generate import generate
+
     started = time.perf_counter()
     if quiet or not err.is_terminal:  # a bar only where someone watches it
-        result = generate(settings, target, students, jobs=jobs, force=force)
+        result = generate(settings, target, students, jobs=jobs, force=force, planned=planned)
     else:
-        result = _generate_with_progress(settings, target, students, jobs, force)
+        result = _generate_with_progress(settings, target, students, jobs, force, planned)
     if not quiet:
         for warning in result.warnings:
             err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
@@ -168,7 +203,7 @@ def _pick(given, sheet: dict, key: str, default, kind):
         ) from None
 
 
-def _generate_with_progress(settings, target, students, jobs, force):
+def _generate_with_progress(settings, target, students, jobs, force, planned=None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..generate import generate
@@ -187,7 +222,9 @@ def _generate_with_progress(settings, target, students, jobs, force):
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=what)
 
-        return generate(settings, target, students, jobs=jobs, force=force, progress=progress)
+        return generate(
+            settings, target, students, jobs=jobs, force=force, progress=progress, planned=planned
+        )
 
 
 def _print_summary(result, settings, seconds: float) -> None:

@@ -26,9 +26,10 @@ LearningRate = Annotated[
     Optional[float],
     typer.Option(
         "--lr",
-        min=0.001,
+        min=0.01,
         max=10.0,
-        help="Fix the learning rate η (default: drawn from 0.1, 0.2, …, 1.0).",
+        help="Fix the learning rate η, 0.01 to 10 (default: drawn from 0.1, 0.2, …, 1.0); "
+        "every sheet's updates still change each weight at the asked decimals.",
     ),
 ]
 Lang = Annotated[

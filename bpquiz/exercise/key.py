@@ -32,6 +32,7 @@ from .. import __version__
 from ..constants import IDENTITY_COLUMNS
 from ..errors import GivenError, KeyFileError
 from ..files import csv_text, parse_json, safe_cell
+from .codes import SCHEME, bound_codes, legacy_codes
 from .model import Exercise, Variant
 from .solve import program, solve
 from .typeset import LaTeX, typeset
@@ -123,8 +124,9 @@ def key_dict(
         "bpquiz_version": __version__,
         "settings": settings,
         "exercise": exercise.as_dict(),
-        # Keep this file from students: the secret maps version codes to variants.
+        # Keep this file from students: the secret binds each version code to its variant.
         "secret": secret,
+        "codes": SCHEME,
         "step_definitions": [dict(d, inputs=list(d["inputs"])) for d in step_definitions(exercise)],
         "variants": [key_variant_dict(s) for s in sheets],
     }
@@ -213,9 +215,34 @@ def _parse_key(data: Any) -> Key:
     codes = [s.version for s in sheets]
     if len(set(codes)) != len(codes):
         raise KeyFileError("version codes in the key are not unique")
+    secret = data.get("secret")
+    if not isinstance(secret, str) or not secret:
+        raise KeyFileError('no "secret": the version codes cannot be checked')
+    _check_codes(data, secret, sheets)
     settings = data.get("settings", {})
     return Key(tuple(sheets), dict(settings) if isinstance(settings, dict) else {},
-               str(data.get("secret", "")), exercise)  # fmt: skip
+               secret, exercise)  # fmt: skip
+
+
+def _check_codes(data: dict[str, Any], secret: str, sheets: list[Sheet]) -> None:
+    """Each variant's code is the one its position, exercise and given values make under the
+    key's secret (`codes.bound_codes`; a key from before that scheme: its position alone), so
+    that swapped codes or an edited given value are refused before anything is graded."""
+    scheme = data.get("codes")
+    if scheme == SCHEME:
+        expected = bound_codes(secret, data["exercise"] if "exercise" in data else
+                               Exercise().as_dict(), [s.variant.given for s in sheets])  # fmt: skip
+    elif scheme is None:
+        expected = legacy_codes(secret, len(sheets))
+    else:
+        raise KeyFileError(f'"codes": {scheme!r} is not a scheme this bpquiz knows ({SCHEME})')
+    for k, (sheet, code) in enumerate(zip(sheets, expected)):
+        if sheet.version != code:
+            raise KeyFileError(
+                f"variant {k + 1} (version {sheet.version}): the code does not match its given "
+                "values under the key's secret — the key was edited (codes swapped, a given "
+                "value changed, variants reordered); nothing is graded against it"
+            )
 
 
 _ID, _VALUE = operator.itemgetter("id"), operator.itemgetter("value")
