@@ -13,10 +13,11 @@ IDENTITY_COLUMNS = ("student_id", "name", "version")
 
 # A step's verdict, and how each is drawn: the charts' fill, and the badges' background and
 # border (style.css gets its badge rules from here, through the documents' base template).
-STATUSES = ("correct", "ecf", "wrong", "blank", "unreadable")
+STATUSES = ("correct", "ecf", "imprecise", "wrong", "blank", "unreadable")
 STATUS_COLOURS = {
     "correct": {"fill": "#4c9a52", "badge": "#e3f2e1", "border": "#2e7d32"},
     "ecf": {"fill": "#e0a030", "badge": "#fff3d6", "border": "#b7791f"},
+    "imprecise": {"fill": "#5b8fc9", "badge": "#e2ecf8", "border": "#2f6aa8"},
     "wrong": {"fill": "#c94a4a", "badge": "#fbe3e3", "border": "#c62828"},
     "blank": {"fill": "#c8c8c8", "badge": "#eee", "border": "#666"},
     "unreadable": {"fill": "#8a8a8a", "badge": "#eee", "border": "#666"},

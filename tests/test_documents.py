@@ -257,6 +257,10 @@ def test_feedback_and_summary_in_another_language(tmp_path):
     summary = _text((tmp_path / "g" / "summary.pdf").read_bytes())
     assert "Vorwärtsdurchlauf" in feedback and "Rückmeldung" in feedback and "falsch" in feedback
     assert "Bewertungsübersicht" in summary and re.search(r"\d,\d %", summary)
+    for text in (feedback, summary):  # no English word of their own (ids and symbols aside)
+        prose = re.sub(r"\b\w+_\w+\b|[∂=+−·×()/]", " ", text)
+        assert not {w.lower() for w in ENGLISH.findall(prose)} - _words_of("de")
+        assert not re.search(r"\b(ecf|unit|decimal|last)\b", prose)
 
 
 def test_letter_and_a4_keep_the_articles_page_counts():

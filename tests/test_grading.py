@@ -319,3 +319,49 @@ def test_overflowing_inputs_are_wrong_not_a_crash():
     answers = {**key_answers(ARTICLE), "sum_o1": "-1e300", "out_o1": "1e200", "E1": "5"}
     got = statuses(grade_submission(ARTICLE, answers))
     assert got["sum_o1"] == got["out_o1"] == got["E1"] == "wrong"
+
+
+# --- imprecise: right to fewer decimals than asked -------------------------------------------
+
+
+@pytest.mark.parametrize("decimals", [4, 3])
+def test_work_carried_at_fewer_decimals_is_imprecise_with_its_own_credit(decimals):
+    """A student who works every step at 4 (or 3) decimals where 5 are asked: no step is
+    `wrong` (but answers of one significant digit) or `ecf`, those not correct are `imprecise`;
+    by default they score as before (0 points),
+    --imprecise-credit 0.5 gives each half its points."""
+    for v in VARIANTS[:20]:
+        answers = carried_from(dict(v.given), "round", None, decimals)
+        graded = grade_submission(v, answers)
+        counts = graded.counts()
+        wrong = [m for m in graded.marks if m.status == "wrong"]
+        # only the answers that keep under two significant digits (−0.003 for −0.00326)
+        assert all(abs(m.parsed) < 10 ** (1 - decimals) for m in wrong), v.version
+        assert counts["ecf"] == 0 and counts["imprecise"] > 10, (v.version, counts)
+        assert graded.score == counts["correct"]
+        half = grade_submission(v, answers, Policy(imprecise_credit=0.5))
+        assert half.score == pytest.approx(graded.score + counts["imprecise"] / 2)
+
+
+def test_imprecise_needs_the_written_decimals_right_and_two_significant_digits():
+    """For out_h1 = 0.6010885…: 0.6011 (rounded), 0.6010 (truncated) and 0.601 are imprecise;
+    0.6013 (two units of its last decimal off) is wrong, and so are 0.6 and 1 (one significant
+    digit), a 5-decimal answer that is off, and a lone 0 for a small gradient."""
+    v = ARTICLE
+    key = v.values["out_h1"]  # 0.6010885...
+    policy = Policy(imprecise_credit=1.0)
+
+    def status(text):
+        answers = key_answers(v)
+        answers["out_h1"] = text
+        return statuses(grade_submission(v, answers, policy))["out_h1"]
+
+    assert f"{key:.4f}" == "0.6011" and status("0.6011") == "imprecise"
+    assert status("0.6010") == "imprecise"  # truncated to 4 decimals
+    assert status("0.6013") == "wrong" and status("0.601") == "imprecise"
+    assert status("0.6") == "wrong" and status("1") == "wrong" and status("0.60120") == "wrong"
+    small = key_answers(v)
+    small["dE_dw1"] = "0"  # the key is 0.000438…: "0" is no imprecise answer
+    assert statuses(grade_submission(v, small, policy))["dE_dw1"] == "wrong"
+    with pytest.raises(PolicyError):
+        Policy(imprecise_credit=1.5)

@@ -75,6 +75,16 @@ def grade_command(
             help="Share of a step's points for an error carried forward.",
         ),
     ] = 1.0,
+    imprecise_credit: Annotated[
+        float,
+        typer.Option(
+            "--imprecise-credit",
+            min=0.0,
+            max=1.0,
+            help="Share of a step's points for an answer right to fewer decimals than asked "
+            "(status imprecise; default 0: marked as wrong answers are).",
+        ),
+    ] = 0.0,
     no_ecf: Annotated[
         bool, typer.Option("--no-ecf", help="No error carried forward: a step is correct or wrong.")
     ] = False,
@@ -167,7 +177,8 @@ def grade_command(
         raise BpquizError("give only one of --no-ecf and --ecf-credit")
     policy_args = dict(
         atol=atol, rtol=rtol, sig_figs=sig_figs, ecf=not no_ecf, ecf_credit=ecf_credit,
-        points=parse_points(points), default_points=step_points,
+        imprecise_credit=imprecise_credit, points=parse_points(points),
+        default_points=step_points,
     )  # fmt: skip
     Policy(**policy_args)  # check the options before anything is read
     out_dir = out_dir if out_dir is not None else key.parent / "graded"

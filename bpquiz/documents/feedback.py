@@ -90,23 +90,45 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
         "percent": f"{g.percent:.0f}",
         "counts": g.counts(),
         "decimals": decimals,
-        "tolerance": policy.describe()["tolerance"].replace(".", decimal_sign(page.lang)),
+        "tolerance": tolerance_text(policy, page.lang),
         "ecf_credit": number(policy.ecf_credit * 100, 0) if policy.ecf else "",
+        "imprecise_credit": number(policy.imprecise_credit * 100, 0),
         "phases": phases,
     }
 
 
+def tolerance_text(policy: Policy, lang: str) -> str:
+    """The tolerance in the documents' language: ±0,00001 (eine Einheit der letzten Stelle)."""
+    _, sign = tr(lang), decimal_sign(lang)
+
+    def show(x: float) -> str:
+        return (
+            f"{x:g}".replace(".", sign)
+            if x >= 1e-4
+            else f"{x:.{policy.decimals}f}".replace(".", sign)
+        )
+
+    if policy.default_tolerance:
+        return _("±%(unit)s (one unit in the last decimal)") % {"unit": show(policy.unit)}
+    parts = []
+    if policy.atol is not None:
+        parts.append(f"atol {show(policy.atol)}")
+    if policy.rtol is not None:
+        parts.append(f"rtol {show(policy.rtol)}")
+    if policy.sig_figs is not None:
+        parts.append(_("%(n)s significant figures") % {"n": policy.sig_figs})
+    return "max(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+
 def read_as(written: str, parsed: float | None, decimals: int, lang: str = "en") -> str:
-    """How a messy answer was read, when that is not plain from the text ("0,601" -> 0.601;
-    in a language with a decimal comma, "0.601" -> 0,601)."""
+    """How a messy answer was read, when that is not plain from the text ("0,601" -> 0.601 in
+    English, "6.01e-1" -> 0.601; a plain "0.601" needs no note in any language)."""
     if parsed is None:
         return ""
     plain = written.strip()
     sign = decimal_sign(lang)
-    if re.fullmatch(r"-?\d+\.\d+|-?\d+", plain) and sign == ".":
-        return ""
-    if re.fullmatch(r"-?\d+,\d+|-?\d+", plain) and sign == ",":
-        return ""
+    if re.fullmatch(r"-?\d+[.,]\d+|-?\d+", plain) and (sign == "," or "," not in plain):
+        return ""  # a plain decimal, with the language's sign or a point: nothing to explain
     # Keep the decimals as written ("1,55040" reads as 1.55040, not 1.5504), unless an exponent
     # moves the point.
     places = re.fullmatch(r"[^\deE×·]*\d*[.,](\d+)\s*", plain)
@@ -151,7 +173,7 @@ def summary_context(
         "stdev": pct(stats["stdev_percent"]) if stats["stdev_percent"] is not None else "–",
         "low": pct(stats["min_percent"]) if n else "–",
         "high": pct(stats["max_percent"]) if n else "–",
-        "tolerance": policy.describe()["tolerance"].replace(".", sign),
+        "tolerance": tolerance_text(policy, page.lang),
         "ecf": _("on, %(credit)s %% credit") % {"credit": number(policy.ecf_credit * 100, 0)}
         if policy.ecf
         else _("off"),

@@ -137,3 +137,13 @@ def _messy(s: str) -> float | None:
     except ValueError:  # pragma: no cover - the pattern only admits float syntax
         return None
     return value if math.isfinite(value) else None
+
+
+_DECIMALS = re.compile(r"[=≈]?\s*[-+−–]?\s*\d*[.,]?(\d*)")
+
+
+def written_decimals(text: str) -> int | None:
+    """How many decimals a plain number was written with (`0.6011`: 4, `1`: 0); None for an
+    exponent or anything else, whose precision the text does not say."""
+    m = _DECIMALS.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    return None if m is None else len(m[1])

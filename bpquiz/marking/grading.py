@@ -1,4 +1,4 @@
-"""Marking one submission: each step `correct`, `ecf`, `wrong`, `blank` or `unreadable`.
+"""Marking one submission: each step `correct`, `ecf`, `imprecise`, `wrong`, `blank`, `unreadable`.
 
 Pure: a variant (the key) and the answers as written go in, marks come out; no files, no printing.
 The step id links everything: the answer for `out_h1` is parsed (`answers.parse_answer`), compared
@@ -27,6 +27,14 @@ own tolerance (the student's calculator may hold a digit more than the box shows
 taken from the key, and at least one of those inputs is not `correct`. ECF needs the carried chain
 to stay inside the exercise's region (below); it is off with `Policy(ecf=False)`, and `ecf_credit`
 is the share of the step's points it earns (default 1: full credit).
+
+An answer written with fewer decimals than asked is never `ecf` (whose rule it would meet by
+chance, where the missing digit is a 0). It is `imprecise` when it is not correct but has two
+significant digits at least and is right to the decimals written: within one unit of its
+own last decimal of the key, or of the formula on the student's own inputs where each is correct
+or imprecise (work carried at 4 decimals where 5 were asked). It earns `imprecise_credit` of the
+points (default 0: the marks of a wrong answer); a later step computed from it at the asked
+decimals may be `ecf`, as from any answer of the student's own.
 
 Never accepted, by either rule: an answer 5 or more tolerance units (5e-5 at 5 decimals) away from
 both the key and the value recomputed from the student's own answers.
@@ -73,9 +81,9 @@ from ..errors import PolicyError
 from ..exercise.model import PHASES, Exercise, Variant
 from ..exercise.solve import formula
 from ..exercise.variants import live_beside_dead, value_rules
-from .answers import PLAIN_NUMBER, Parsed, parse_answer
+from .answers import PLAIN_NUMBER, Parsed, parse_answer, written_decimals
 
-Status = Literal["correct", "ecf", "wrong", "blank", "unreadable"]
+Status = Literal["correct", "ecf", "imprecise", "wrong", "blank", "unreadable"]
 
 STUDENT_MARGIN = 0.01  # the region's margin for a student's values (see "The region")
 EXTREME = 100.0  # a value beyond 100 × max(1, |key|) is out: no draw comes near it
@@ -94,6 +102,7 @@ class Policy:
     sig_figs: int | None = None
     ecf: bool = True
     ecf_credit: float = 1.0
+    imprecise_credit: float = 0.0  # share of the points for an answer right to fewer decimals
     # Points per step id or per phase (forward, error, …); a step id wins over its phase.
     points: Mapping[str, float] = field(default_factory=dict)
     default_points: float = 1.0
@@ -109,6 +118,10 @@ class Policy:
             raise PolicyError(f"significant figures must be between 1 and 15, got {self.sig_figs}")
         if not 0 <= self.ecf_credit <= 1:
             raise PolicyError(f"ECF credit must be between 0 and 1, got {self.ecf_credit}")
+        if not 0 <= self.imprecise_credit <= 1:
+            raise PolicyError(
+                f"imprecise credit must be between 0 and 1, got {self.imprecise_credit}"
+            )
         for name, pts in self.points.items():
             if not (math.isfinite(pts) and pts >= 0):
                 raise PolicyError(f"points for {name} must be a number ≥ 0, got {pts}")
@@ -180,6 +193,7 @@ class Policy:
             "sig_figs": self.sig_figs,
             "ecf": self.ecf,
             "ecf_credit": self.ecf_credit,
+            "imprecise_credit": self.imprecise_credit,
             "points": dict(self.points),
             "default_points": self.default_points,
             "never_accepted_beyond": f"{CAP:g} tolerance units",
@@ -275,9 +289,48 @@ def grade_submission(
             region = Region(variant, policy.decimals, given, _own_hidden_sums(variant, answers))
         assert region is not None
         status, recomputed = _carried(exercise, sid, a, k, given, key, marks, policy, region)
-        credit = 1.0 if status == "correct" else policy.ecf_credit if status == "ecf" else 0.0
+        # Written with fewer decimals than asked: no ecf. (A number, not text, as an LMS's float
+        # or a JSON number, does not say how it was written.)
+        if status != "correct" and not isinstance(raw, (int, float)) and _short(text, policy):
+            imprecise = _imprecise(text, a, k, recomputed, sid, exercise, marks, policy)
+            status = "imprecise" if imprecise else "wrong"
+        credit = {"correct": 1.0, "ecf": policy.ecf_credit, "imprecise": policy.imprecise_credit}
+        credit = credit.get(status, 0.0)
         marks[sid] = Mark(sid, text, a, k, status, credit * max_points, max_points, recomputed)
     return GradedSubmission(variant.version, tuple(marks.values()))
+
+
+def _short(text: str, policy: Policy) -> bool:
+    d = written_decimals(text)
+    return d is not None and d < policy.decimals
+
+
+def _imprecise(
+    text: str,
+    a: float,
+    k: float,
+    recomputed: float | None,
+    sid: str,
+    exercise: Exercise,
+    marks: Mapping[str, Mark],
+    policy: Policy,
+) -> bool:
+    """An answer written with fewer decimals than asked, but two significant digits at least,
+    that is right to the decimals written: within one unit of its own last decimal of the key,
+    or of the step's formula on the student's own inputs when each of them is correct or itself
+    imprecise (work carried at 4 decimals where 5 were asked)."""
+    d = written_decimals(text)
+    if d is None or d >= policy.decimals or abs(a) < 10.0 ** (1 - d):
+        return False  # as many decimals as asked, or under two significant digits ("0", "0.6")
+    unit = 10.0**-d * (1 + _EPS)
+    if abs(a - k) <= unit:
+        return True
+    inputs = [marks[n].status for n in formula(exercise, sid)[0] if n in marks]
+    return (
+        recomputed is not None
+        and all(s in ("correct", "imprecise") for s in inputs)
+        and abs(a - recomputed) <= unit
+    )
 
 
 def _known(variant: Variant) -> dict[str, float]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -209,10 +210,21 @@ def read_qti_results(data: bytes, file: str, exercise: Exercise) -> Reading:
             values = [v.text or "" for c in var if _local(c.tag) == "candidateResponse"
                       for v in c if _local(v.tag) == "value"]  # fmt: skip
             typed[ident] = " ".join(values)
-        answers = {sid: typed.get(sid + RAW) or typed.get(sid, "") for sid in steps}
+        # The text as typed, else the engine's float (a number: how it was typed is lost, so
+        # the grader cannot tell "0.6011" from "0.60110", and does not try).
+        answers = {sid: typed.get(sid + RAW) or _engine_float(typed.get(sid, "")) for sid in steps}
         reading.submissions.append(LmsSubmission(
             file, k, normalize_version(code), student, "", answers, how="item"
         ))  # fmt: skip
     if not reading.submissions:
         return unreadable(file, "no itemResult of a bpquiz item (identifier V_<version code>)")
     return reading
+
+
+def _engine_float(text: str) -> float | str:
+    """A QTI float response as a number; text that is none stays text (graded as written)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
