@@ -5,13 +5,6 @@ The step id links everything: the answer for `out_h1` is parsed (`answers.parse_
 with the key's `out_h1`, and fed to the steps whose formula reads `out_h1` (`StepDef.inputs`, the
 dependency graph of `bpquiz.network`).
 
-Tolerance
----------
-`Policy.tolerance(x)` is the allowed difference at value x. By default it is one unit in the last
-asked decimal, u = 10^-decimals (1e-5 at 5 decimals): that accepts the value rounded (off by at
-most u/2) and truncated, as the article does (off by less than u). `--atol`, `--rtol` or
-`--sig-figs` replace it by max(atol, rtol·|x|, one unit in the sig-figs-th significant digit of x).
-
 A step is `correct` when
 
 1. the answer is within the tolerance of the key; or
@@ -39,165 +32,31 @@ decimals may be `ecf`, as from any answer of the student's own.
 Never accepted, by either rule: an answer 5 or more tolerance units (5e-5 at 5 decimals) away from
 both the key and the value recomputed from the student's own answers.
 
-The region: ECF is earned only inside what the draws accept
-------------------------------------------------------------
-A variant is drawn again until its values make a fair exercise (`variants.value_rules`). The
-grader asks the same of a student's own values, with a margin of 0.01 where the draws keep 0.05:
-
-- sigmoid and softmax outputs in (0.01, 0.99), tanh outputs within ±0.99, each output 0.01 or
-  more from its target, a ReLU sum 0.01 or more from the kink (and positive, unless the exercise
-  has dead units on purpose; then a live unit beside a dead one, as the draws have);
-- a slope ∂out/∂sum as steep as the activation's is there (a sigmoid's at least 0.0099), an
-  error gradient ∂E/∂out (∂E/∂sum after softmax) at least 0.01 from 0;
-- each update changes its parameter at the asked decimals;
-- no value beyond 100 × max(1, |key|) (a decimal slip is inside; a sum of −700 is not);
-- and, for a value the student wrote that does not follow from their own inputs (where a slip,
-  or a game, starts), two significant digits: at least ten units of the last decimal from 0.
-  A value that does follow may be smaller (two terms that honestly cancel).
-
-A wrong answer outside the region (a sum of 10^6, an output of 0.99999, a slope or ∂E/∂out of
-10^-6, a gradient of 0.00002) is *out*, and so is every answer that follows from an out value: an
-out value carries nothing, so the steps that read it are `correct` or `wrong`, never `ecf`.
-Blank and unreadable inputs carry nothing either. An honest slip (a bias left out, a sign error,
-a wrong product) keeps the values inside, and every later step it spoils is `ecf`; the exception
-is an update that the student's own numbers leave unchanged at the asked decimals (a copy of the
-old weight, however reached), which earns no ECF but, reached honestly, carries on to the second
-pass. A leaky ReLU's sum may be negative (its unit still passes gradient on); a ReLU's may not,
-unless the exercise asks for dead units: a dead unit's zeros would make every later step trivial.
+The tolerance is the policy's (`policy.Policy`, which is also exported here); the region in
+which ECF is earned, `region.Region`'s.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from ..constants import STATUSES
-from ..errors import PolicyError
-from ..exercise.model import PHASES, Exercise, Variant
+from ..exercise.model import Exercise, Variant
 from ..exercise.solve import formula
-from ..exercise.variants import live_beside_dead, value_rules
 from .answers import PLAIN_NUMBER, Parsed, parse_answer, written_decimals
+from .policy import CAP, Policy
+from .policy import EPS as _EPS
+from .region import Region, own_hidden_sums
+from .region import wrong as _wrong
+
+__all__ = ["CAP", "GradedSubmission", "Mark", "Policy", "Status", "grade_submission"]
 
 Status = Literal["correct", "ecf", "imprecise", "wrong", "blank", "unreadable"]
-
-STUDENT_MARGIN = 0.01  # the region's margin for a student's values (see "The region")
-EXTREME = 100.0  # a value beyond 100 × max(1, |key|) is out: no draw comes near it
-CAP = 5.0  # tolerance units: an answer this far from both references is never accepted
-_EPS = 1e-6  # relative slack on a tolerance, for binary floating point (0.41 + 1e-5 ≠ 0.41001)
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How answers are marked. The defaults are the README's: 5 decimals, ±1 unit, full ECF
-    credit."""
-
-    decimals: int = 5
-    atol: float | None = None
-    rtol: float | None = None
-    sig_figs: int | None = None
-    ecf: bool = True
-    ecf_credit: float = 1.0
-    imprecise_credit: float = 0.0  # share of the points for an answer right to fewer decimals
-    # Points per step id or per phase (forward, error, …); a step id wins over its phase.
-    points: Mapping[str, float] = field(default_factory=dict)
-    default_points: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.decimals <= 15:
-            raise PolicyError(f"decimals must be between 0 and 15, got {self.decimals}")
-        for name in ("atol", "rtol"):
-            x = getattr(self, name)
-            if x is not None and not (math.isfinite(x) and x >= 0):
-                raise PolicyError(f"{name} must be a number ≥ 0, got {x}")
-        if self.sig_figs is not None and not 1 <= self.sig_figs <= 15:
-            raise PolicyError(f"significant figures must be between 1 and 15, got {self.sig_figs}")
-        if not 0 <= self.ecf_credit <= 1:
-            raise PolicyError(f"ECF credit must be between 0 and 1, got {self.ecf_credit}")
-        if not 0 <= self.imprecise_credit <= 1:
-            raise PolicyError(
-                f"imprecise credit must be between 0 and 1, got {self.imprecise_credit}"
-            )
-        for name, pts in self.points.items():
-            if not (math.isfinite(pts) and pts >= 0):
-                raise PolicyError(f"points for {name} must be a number ≥ 0, got {pts}")
-        if not (math.isfinite(self.default_points) and self.default_points >= 0):
-            raise PolicyError(f"points per step must be a number ≥ 0, got {self.default_points}")
-        object.__setattr__(self, "points", MappingProxyType(dict(self.points)))
-        object.__setattr__(self, "_unit", 10.0**-self.decimals if self.default_tolerance else None)
-        object.__setattr__(self, "_tables", {})  # exercise -> max points per step
-
-    def check(self, exercise: Exercise) -> None:
-        """Every name of `points` is a step id or a phase of the exercise."""
-        for name in self.points:
-            if name not in exercise.by_id and name not in PHASES:
-                raise PolicyError(
-                    f"points: {name!r} is neither a step id nor a phase ({', '.join(PHASES)})"
-                )
-
-    def max_points(self, exercise: Exercise) -> Mapping[str, float]:
-        """Each asked step's points: its own setting, else its phase's, else `default_points`.
-
-        Looked up for every step of every submission: computed once per exercise.
-        """
-        table = self._tables.get(exercise)  # type: ignore[attr-defined]
-        if table is None:
-            self.check(exercise)
-            points, default = self.points, self.default_points
-            table = MappingProxyType({
-                s.id: points.get(s.id, points.get(s.phase, default)) for s in exercise.asked
-            })  # fmt: skip
-            self._tables[exercise] = table  # type: ignore[attr-defined]
-        return table
-
-    @property
-    def unit(self) -> float:
-        """One unit in the last asked decimal."""
-        return 10.0**-self.decimals
-
-    @property
-    def default_tolerance(self) -> bool:
-        return self.atol is None and self.rtol is None and self.sig_figs is None
-
-    def tolerance(self, x: float) -> float:
-        """The allowed difference from the value x (see the module docstring)."""
-        if self._unit is not None:  # type: ignore[attr-defined]
-            return self._unit  # type: ignore[attr-defined]
-        tol = max(self.atol or 0.0, (self.rtol or 0.0) * abs(x))
-        if self.sig_figs is not None and x != 0:
-            tol = max(tol, 10.0 ** (math.floor(math.log10(abs(x))) - self.sig_figs + 1))
-        return tol
-
-    def describe(self) -> dict[str, Any]:
-        """The settings as plain data, for grades.json."""
-        if self.default_tolerance:
-            tolerance = f"±{self.unit:.{self.decimals}f} (one unit in the last decimal)"
-        else:
-            parts = []
-            if self.atol is not None:
-                parts.append(f"atol {self.atol:g}")
-            if self.rtol is not None:
-                parts.append(f"rtol {self.rtol:g}")
-            if self.sig_figs is not None:
-                parts.append(f"{self.sig_figs} significant figures")
-            tolerance = "max(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
-        return {
-            "decimals": self.decimals,
-            "tolerance": tolerance,
-            "atol": self.atol,
-            "rtol": self.rtol,
-            "sig_figs": self.sig_figs,
-            "ecf": self.ecf,
-            "ecf_credit": self.ecf_credit,
-            "imprecise_credit": self.imprecise_credit,
-            "points": dict(self.points),
-            "default_points": self.default_points,
-            "never_accepted_beyond": f"{CAP:g} tolerance units",
-        }
+DEFAULT = Policy()  # the README's: 5 decimals, ±1 unit, full ECF credit
 
 
 class Mark(NamedTuple):
@@ -243,7 +102,7 @@ class GradedSubmission:
 
 
 def grade_submission(
-    variant: Variant, answers: Mapping[str, object], policy: Policy = Policy()
+    variant: Variant, answers: Mapping[str, object], policy: Policy = DEFAULT
 ) -> GradedSubmission:
     """Mark every asked step of `variant` against `answers` ({step id: text as written, or
     `Parsed`}).
@@ -286,7 +145,7 @@ def grade_submission(
             continue
         if given is None:
             given = _known(variant)
-            region = Region(variant, policy.decimals, given, _own_hidden_sums(variant, answers))
+            region = Region(variant, policy.decimals, given, own_hidden_sums(variant, answers))
         assert region is not None
         status, recomputed = _carried(exercise, sid, a, k, given, key, marks, policy, region)
         # Written with fewer decimals than asked: no ecf. (A number, not text, as an LMS's float
@@ -337,59 +196,6 @@ def _known(variant: Variant) -> dict[str, float]:
     """What a student is given: the given values, and the key's values of the steps not asked."""
     asked = set(variant.exercise.asked_ids)
     return {**variant.given, **{s: x for s, x in variant.values.items() if s not in asked}}
-
-
-def _own_hidden_sums(variant: Variant, answers: Mapping[str, object]) -> list[float]:
-    """The hidden units' weighted sums as the student has them: their readable answer, else the
-    key's (for the dead-units rule of the region)."""
-    sums = []
-    for unit in variant.exercise.hidden_units:
-        sid = f"sum_{unit}"
-        raw = answers.get(sid)
-        p = raw if isinstance(raw, Parsed) else parse_answer(raw)
-        sums.append(p.value if p.status == "ok" and p.value is not None else variant.values[sid])
-    return sums
-
-
-class Region:
-    """Which of one student's wrong answers may carry ECF (see "The region" above): those that
-    pass the draws' value rules, and do not follow from one that does not (`out`)."""
-
-    def __init__(
-        self, variant: Variant, decimals: int, given: Mapping[str, float], sums: list[float]
-    ) -> None:
-        exercise = variant.exercise
-        self.rules = _rules(exercise, decimals, STUDENT_MARGIN, leaky_alive=False)
-        self.computed_rules = _rules(
-            exercise, decimals, STUDENT_MARGIN, significant=False, changes=False, leaky_alive=False
-        )
-        self.updated = {sid: p for p, sid in exercise.updates.items()}
-        self.decimals = decimals
-        self.given = given
-        self.key = variant.values
-        self.out: set[str] = set()
-        # Dead units on purpose: the draws keep a live unit beside a dead one; so must the student.
-        self.dead_ok = not exercise.dead_units or live_beside_dead(sums)
-        self.sums = {f"sum_{u}" for u in exercise.hidden_units} if exercise.dead_units else set()
-
-    def inside(self, sid: str, x: float, computed: bool = False) -> bool:
-        """Whether a student's value x of step sid is inside; `computed`: it follows from their
-        own inside inputs (then it may be small: two terms that honestly cancel)."""
-        if sid in self.sums and not self.dead_ok:
-            return False
-        if abs(x) > EXTREME * max(1.0, abs(self.key[sid])):
-            return False
-        rules = self.computed_rules if computed else self.rules
-        return all(check(x, self.given) is None for check in rules.get(sid, ()))
-
-    def copies(self, sid: str, x: float) -> bool:
-        """An update that leaves its parameter as it was at the asked decimals: no ECF for it,
-        though a student who reached it honestly carries it on (to the second pass)."""
-        p = self.updated.get(sid)
-        return p is not None and round(x, self.decimals) == round(self.given[p], self.decimals)
-
-
-_rules = functools.cache(value_rules)
 
 
 def _carried(
@@ -456,13 +262,6 @@ def _carried(
     if region.copies(sid, a):
         return "wrong", r
     return ("ecf" if policy.ecf else "wrong"), r
-
-
-def _wrong(region: Region, sid: str, a: float) -> Status:
-    """A wrong answer, which carries ECF on only if it lies inside the region."""
-    if not region.inside(sid, a):
-        region.out.add(sid)
-    return "wrong"
 
 
 def _safe(fn: Callable[..., float], args: list[float]) -> float | None:
