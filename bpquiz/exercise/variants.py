@@ -110,7 +110,7 @@ def value_rules(
     margin: float = SATURATED,
     significant: bool = True,
     changes: bool = True,
-    leaky_alive: bool = True,
+    alive: bool = True,
 ) -> Mapping[str, tuple[Check, ...]]:
     """What each asked step's value must satisfy, whoever computed it (the draw, or a student
     whose own carried values the grader looks at). A check returns why a value fails, or None.
@@ -119,7 +119,8 @@ def value_rules(
     (enough that no later step is trivial, and an honest slip to 0.96 is still inside); the
     rules of significant digits (`significant`) and of updates that change (`changes`) only of
     the values a student did not compute from their own inputs; and not that a leaky ReLU's sum
-    be positive (`leaky_alive`: the draws' choice; below 0 a leaky unit still passes gradient).
+    be positive (`alive`: the draws' choice; the grader allows a unit a student's own sum puts
+    below the kink, and asks only that one stays alive, `marking.region`).
 
     - a sigmoid or softmax output lies in (0.05, 0.95), a tanh output within ±0.95: away from
       the flat ends;
@@ -156,7 +157,7 @@ def value_rules(
         return lambda x, g: None if abs(x) <= 1 - margin else f"{sid} = {x:.5f} is saturated"
 
     def kink(sid: str, act: str) -> Check:
-        below = ex.dead_units or (act == "leaky_relu" and not leaky_alive)
+        below = ex.dead_units or not alive
 
         def check(x: float, g: Mapping[str, float]) -> str | None:
             if abs(x) < margin:
@@ -185,7 +186,7 @@ def value_rules(
 
     def slope(sid: str, low: float) -> Check:
         def check(x: float, g: Mapping[str, float]) -> str | None:
-            if abs(x) >= low - 1e-12 or (x == 0 and ex.dead_units):
+            if abs(x) >= low - 1e-12 or (x == 0 and (ex.dead_units or not alive)):
                 return None
             return f"{sid} = {x:.5f} is flatter than the activation's slope can be ({low:.4f})"
 

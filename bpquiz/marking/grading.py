@@ -259,7 +259,9 @@ def _carried(
     if from_out or not region.inside(sid, a, computed=True):
         region.out.add(sid)  # it follows from an out value, or is out itself: it carries nothing
         return "wrong", r
-    if region.copies(sid, a):
+    # A copy of the old weight earns no ECF, unless the student's own gradient is exactly 0
+    # (a ReLU unit their sum put below the kink): then no change is the right answer.
+    if region.copies(sid, a) and not any(marks[n].parsed == 0 for n in names if n in marks):
         return "wrong", r
     return ("ecf" if policy.ecf else "wrong"), r
 

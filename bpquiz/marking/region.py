@@ -6,8 +6,10 @@ A variant is drawn again until its values make a fair exercise (`variants.value_
 grader asks the same of a student's own values, with a margin of 0.01 where the draws keep 0.05:
 
 - sigmoid and softmax outputs in (0.01, 0.99), tanh outputs within ±0.99, each output 0.01 or
-  more from its target, a ReLU sum 0.01 or more from the kink (and positive, unless the exercise
-  has dead units on purpose; then a live unit beside a dead one, as the draws have);
+  more from its target, a ReLU sum 0.01 or more from the kink;
+- a ReLU unit that the student's own sum puts below the kink is an honest 0 (its output, its
+  slope, the gradients through it) while another hidden unit stays alive; all of them dead is out
+  (with dead units on purpose: a live unit beside a dead one, as the draws have);
 - a slope ∂out/∂sum as steep as the activation's is there (a sigmoid's at least 0.0099), an
   error gradient ∂E/∂out (∂E/∂sum after softmax) at least 0.01 from 0;
 - each update changes its parameter at the asked decimals;
@@ -22,9 +24,9 @@ out value carries nothing, so the steps that read it are `correct` or `wrong`, n
 Blank and unreadable inputs carry nothing either. An honest slip (a bias left out, a sign error,
 a wrong product) keeps the values inside, and every later step it spoils is `ecf`; the exception
 is an update that the student's own numbers leave unchanged at the asked decimals (a copy of the
-old weight, however reached), which earns no ECF but, reached honestly, carries on to the second
-pass. A leaky ReLU's sum may be negative (its unit still passes gradient on); a ReLU's may not,
-unless the exercise asks for dead units: a dead unit's zeros would make every later step trivial.
+old weight, however reached), which earns no ECF (unless the student's own gradient is exactly 0,
+as through a unit their sum put below a ReLU's kink) but, reached honestly, carries on to the
+second pass.
 """
 
 from __future__ import annotations
@@ -61,18 +63,24 @@ class Region:
         self, variant: Variant, decimals: int, given: Mapping[str, float], sums: list[float]
     ) -> None:
         exercise = variant.exercise
-        self.rules = _rules(exercise, decimals, STUDENT_MARGIN, leaky_alive=False)
+        self.rules = _rules(exercise, decimals, STUDENT_MARGIN, alive=False)
         self.computed_rules = _rules(
-            exercise, decimals, STUDENT_MARGIN, significant=False, changes=False, leaky_alive=False
+            exercise, decimals, STUDENT_MARGIN, significant=False, changes=False, alive=False
         )
         self.updated = {sid: p for p, sid in exercise.updates.items()}
         self.decimals = decimals
         self.given = given
         self.key = variant.values
         self.out: set[str] = set()
-        # Dead units on purpose: the draws keep a live unit beside a dead one; so must the student.
-        self.dead_ok = not exercise.dead_units or live_beside_dead(sums)
-        self.sums = {f"sum_{u}" for u in exercise.hidden_units} if exercise.dead_units else set()
+        # A ReLU unit the student's own sum puts below the kink is an honest 0 (its output, its
+        # slope, the gradients through it), while another unit stays alive; with dead units on
+        # purpose, a live unit beside a dead one, as the draws have.
+        relu = exercise.hidden == "relu"
+        if exercise.dead_units:
+            self.dead_ok = live_beside_dead(sums)
+        else:
+            self.dead_ok = not relu or any(x > 0 for x in sums)
+        self.sums = {f"sum_{u}" for u in exercise.hidden_units} if relu else set()
 
     def inside(self, sid: str, x: float, computed: bool = False) -> bool:
         """Whether a student's value x of step sid is inside; `computed`: it follows from their
