@@ -68,3 +68,21 @@ def test_readme_bad_given_session_is_real(tmp_path):
     assert run("bpquiz solve --given broken.json", tmp_path) == session(
         "bpquiz solve --given broken.json"
     )
+
+
+def test_readme_options_session_is_real(tmp_path):
+    """The README's `solve` session with exercise options is what the command prints."""
+    command = "bpquiz solve --shape 2-3-2 --hidden-act tanh --update-biases --second-pass --seed 7"
+    shown = session(command)
+    assert len(shown) > 15
+    assert run(command, tmp_path)[: len(shown)] == shown
+
+
+def test_readme_course_file_makes_a_class_set(tmp_path):
+    """The README's course.toml is accepted as written by `generate --exercise`."""
+    toml = README.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "course.toml").write_text(toml, encoding="utf-8")
+    run("bpquiz generate --n 2 --exercise course.toml --out run -q --jobs 1", tmp_path)
+    key = json.loads((tmp_path / "run" / "key.json").read_text())
+    assert key["exercise"]["hidden"] == "tanh" and key["exercise"]["second_pass"] is True
+    assert "E_total_after" in key["exercise"]["ask"] and key["settings"]["course"] == "ML 101"
