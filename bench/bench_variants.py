@@ -1,8 +1,9 @@
 """Benchmark: draw and solve 10,000 variants, rejection sampling included.
 
-    python bench/bench_variants.py [N]
+    python bench/bench_variants.py [N] [PRESET ...]     # default: 10,000 of each preset
 
-Target (issue 2): ≤ 1 ms per variant on the 2-core reference machine.
+Target (issues 2 and 9): ≤ 1 ms per variant on the 2-core reference machine, for every preset
+(`largest`, 4-4-4 with everything asked, is the heaviest).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def main(n: int = 10_000, seed: int = 2026, exercise: Exercise | None = None) ->
                 accepted += 1
                 break
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"exercise                  : {exercise.name or 'article'} "
+        f"({'-'.join(map(str, exercise.shape))}, {len(exercise.asked_ids)} steps asked)"
+    )
     print(f"variants drawn and solved : {n}")
     print(f"wall time                 : {elapsed:.3f} s")
     print(f"per variant               : {elapsed / n * 1e3:.3f} ms  (target ≤ 1 ms)")
@@ -41,4 +46,9 @@ def main(n: int = 10_000, seed: int = 2026, exercise: Exercise | None = None) ->
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    from bpquiz.exercise.options import PRESETS, build, preset
+
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    for name in sys.argv[2:] or list(PRESETS):
+        main(count, exercise=build(preset(name), name=name))
+        print()
