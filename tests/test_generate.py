@@ -368,3 +368,39 @@ def test_a_failing_print_merge_is_one_line_and_keeps_the_documents(tmp_path, mon
     assert "\n" not in str(e.value)
     assert len(list((tmp_path / "worksheets").glob("*.pdf"))) == 2
     assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
+
+
+def embedded_subsets(pdf: Path) -> dict[str, set[bytes]]:
+    """Each subset tag of a PDF's embedded fonts -> the MD5s of the font files under it."""
+    import hashlib
+
+    import pikepdf
+
+    found: dict[str, set[bytes]] = {}
+    with pikepdf.open(pdf) as doc:
+        for obj in doc.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                file = next((obj[k] for k in ("/FontFile2", "/FontFile3") if k in obj), None)
+                if file is not None and "+" in str(obj.FontName):
+                    digest = hashlib.md5(file.read_bytes()).digest()
+                    found.setdefault(str(obj.FontName).split("+")[0], set()).add(digest)
+    return found
+
+
+@pytest.mark.parametrize("kind", ["worksheets", "solutions"])
+def test_font_subsets_have_distinct_tags(class_set, kind):
+    """In a stamped document and in a print file, one subset tag always names one glyph set
+    (ISO 32000 9.6.4), although skeleton and overlay embed subsets of the same fonts."""
+    paths = [class_set.out / kind / f"{s.version}.pdf" for s in class_set.sheets]
+    for path in [*paths, class_set.out / "print" / f"{kind}.pdf"]:
+        subsets = embedded_subsets(path)
+        assert subsets, path
+        assert all(len(files) == 1 for files in subsets.values()), (path, subsets)
+
+
+def test_stamped_documents_use_object_streams(class_set):
+    """Stamped documents pack their small objects into compressed object streams."""
+    for kind in ("worksheets", "solutions"):
+        for sheet in class_set.sheets:
+            raw = (class_set.out / kind / f"{sheet.version}.pdf").read_bytes()
+            assert b"/ObjStm" in raw and b"/XRef" in raw, (kind, sheet.version)

@@ -1,19 +1,17 @@
-"""PDF files built from other PDFs' objects: print files and stamped documents (pypdf).
+"""Print files: many per-student PDFs as one print job (pypdf, streaming).
 
-- `merge_for_print(documents, target, forms)`: many per-student PDFs as one print job;
-- `Stamper(skeleton).stamp(overlay, field_values)`: a skeleton's pages with an overlay drawn on
-  top (see `bpquiz.render.render_skeleton`), as one student's document.
-
-Both write PDF front to back with a writer of their own rather than pypdf's PdfWriter: objects
+`merge_for_print(documents, target, forms)` writes PDF front to back with a writer of its own
+rather than pypdf's PdfWriter, so that only one input document is in memory at a time: objects
 are copied with fresh numbers, stream data as it is (no re-compression), and the file's /ID is an
 MD5 of everything before the cross-reference table, so the same inputs give the same bytes.
+(A stamped document is made in `stamped`, with pikepdf: it is small and built in memory.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,8 +29,6 @@ from pypdf.generic import (
 
 from .. import __version__
 from ..files import open_atomic
-
-STAMP = NameObject("/bpqStamp")  # the overlay's name in a stamped page's /XObject resources
 
 # The form fields' font: the standard Helvetica, which every PDF viewer has (nothing embedded),
 # under this resource name, and the fields' default appearance.
@@ -269,100 +265,3 @@ class _PrintFile(_Writer):
             name("/Producer"): TextStringObject(f"bpquiz {__version__}"),
         }))  # fmt: skip
         self.finish(self.CATALOG, self.INFO)
-
-
-# --- stamped documents -------------------------------------------------------------------------
-
-
-class Stamper:
-    """A skeleton PDF, read once, stamped with one overlay per student.
-
-    The result is the skeleton (its pages, fields, outline) with each page's overlay drawn on
-    top as a form XObject — which keeps the overlay's own fonts and resource names apart from
-    the skeleton's — and the overlay's metadata (title, keywords: the student's version).
-    """
-
-    CATALOG, PAGES, INFO = range(1, 4)
-
-    def __init__(self, skeleton: bytes):
-        self.skeleton = PdfReader(io.BytesIO(skeleton))
-
-    def stamp(self, overlay: bytes, field_values: Mapping[str, str] = {}) -> bytes:
-        over = PdfReader(io.BytesIO(overlay))
-        if len(over.pages) != len(self.skeleton.pages):
-            raise ValueError(
-                f"overlay has {len(over.pages)} pages, skeleton {len(self.skeleton.pages)}"
-            )
-        out = io.BytesIO()
-        w = _Writer(out, reserved=3)
-        name = NameObject
-
-        def set_value(number: int, obj: Any) -> Any:
-            if isinstance(obj, DictionaryObject) and obj.get("/T") in field_values:
-                obj[name("/V")] = TextStringObject(field_values[obj["/T"]])
-            return obj
-
-        base = _Copier(w, set_value)
-        top = _Copier(w)
-        numbers = [base.reserve(page.indirect_reference) for page in self.skeleton.pages]
-        for page, stamp, number in zip(self.skeleton.pages, over.pages, numbers):
-            form = StreamObject()
-            form.update({
-                name("/Type"): name("/XObject"),
-                name("/Subtype"): name("/Form"),
-                name("/BBox"): ArrayObject(stamp.mediabox),
-                name("/Resources"): top.copy(stamp["/Resources"]),
-            })  # fmt: skip
-            contents = stamp["/Contents"].get_object()
-            if isinstance(contents, StreamObject):
-                form.update({k: v for k, v in contents.items() if k in ("/Filter", "/DecodeParms")})
-                form._data = contents._data
-            else:
-                form.set_data(b"\n".join(part.get_object().get_data() for part in contents))
-            form_number = w.number()
-            w.object(form_number, form)
-
-            clone = base.copy(page, ("/Parent", "/Contents", "/Resources"))
-            resources = base.copy(page["/Resources"])  # a page's own copy, even if shared
-            xobjects = page["/Resources"].get("/XObject")
-            xobjects = (
-                base.copy(xobjects.get_object()) if xobjects is not None else DictionaryObject()
-            )
-            xobjects[STAMP] = _ref(form_number)
-            resources[name("/XObject")] = xobjects
-            clone[name("/Resources")] = resources
-            # The skeleton's drawing in its own graphics state, then the overlay over it.
-            original = page.raw_get("/Contents")
-            parts = (
-                original.get_object()
-                if isinstance(original.get_object(), ArrayObject)
-                else [original]
-            )
-            wrapped = []
-            for data in (b"q\n", b"\nQ\nq /bpqStamp Do Q\n"):
-                stream = StreamObject()
-                stream.set_data(data)
-                wrapped.append(w.number())
-                w.object(wrapped[-1], stream)
-            clone[name("/Contents")] = ArrayObject(
-                [_ref(wrapped[0]), *(base.copy(p) for p in parts), _ref(wrapped[1])]
-            )
-            clone[name("/Parent")] = _ref(self.PAGES)
-            w.object(number, clone)
-            base.drain()
-            top.drain()
-
-        catalog = base.copy(self.skeleton.trailer["/Root"].get_object(), ("/Pages",))
-        catalog[name("/Pages")] = _ref(self.PAGES)
-        base.drain()
-        w.object(self.PAGES, DictionaryObject({
-            name("/Type"): name("/Pages"),
-            name("/Kids"): ArrayObject(_ref(n) for n in numbers),
-            name("/Count"): NumberObject(len(numbers)),
-        }))  # fmt: skip
-        w.object(self.CATALOG, catalog)
-        info = over.trailer.get("/Info")
-        w.object(self.INFO, top.copy(info.get_object()) if info is not None else DictionaryObject())
-        top.drain()
-        w.finish(self.CATALOG, self.INFO)
-        return out.getvalue()

@@ -10,7 +10,7 @@ and the slot's box must not depend on its content (fixed table layouts, no wrapp
 after it on its line; the `slot-line` class of style.css). `render_skeleton` lays the document out
 once with the slots hidden and records where each slot is and how its text is set;
 `render_stamp` then lays out, per student, only the slots' content at those places — a small
-overlay document — and `pdfio.Stamper` draws the overlay over the skeleton's pages.
+overlay document — and `stamped.Stamper` draws the overlay over the skeleton's pages.
 
 The interface is `StampedDocument`: built once per run and document kind from one student's
 HTML, saved to a file that each worker process loads once (`load`), and asked for each
@@ -32,8 +32,8 @@ from typing import Any
 import weasyprint
 
 from ..files import write_atomic
-from .pdfio import Stamper
 from .render import BASE_URL, add_fields, font_config, stylesheets
+from .stamped import Stamper
 
 SLOT = re.compile(r'data-slot="([^"]+)"[^>]*><!--slot-->(.*?)<!--/slot-->', re.S)
 FIELD_VALUE = re.compile(r'data-field="([^"]+)" data-value="([^"]*)"')
