@@ -1,17 +1,21 @@
-"""A stamped document: a skeleton PDF with one student's overlay drawn on each page (pikepdf).
+"""A stamped document: a skeleton PDF with one student's slots drawn on each page (pikepdf).
 
-`Stamper(skeleton).stamp(overlay, field_values)` returns the skeleton (its pages, fields,
-outline) with each page's overlay drawn on top as a form XObject named /bpqStamp in that page's
-own resources — a form keeps the overlay's fonts and resource names apart from the skeleton's —
-the fields' values set, and the overlay's metadata (title, keywords: the student's version).
+`Stamper(skeleton, glyphs).stamp(layers, info, field_values, own)` returns the skeleton (its
+pages, fields, outline) with each page's slots drawn on top as a form XObject named /bpqStamp
+in that page's own resources, the fields' values set and the student's metadata (title,
+keywords: their version). A page's form holds
+
+- the slots painted as content in the skeleton's own fonts (`fragments`): no font is embedded
+  again, and
+- for slots laid out as a PDF of their own (`own`: the network diagram, a name with letters the
+  skeleton lacks), that PDF's page as a form inside it. Its fonts are the skeleton's where the
+  skeleton embeds every glyph it uses with the same widths; else its own subsets, each with a
+  tag derived from its font file: ISO 32000 (9.6.4) wants a tag to name one glyph set, and
+  WeasyPrint names every subset of a font with the same tag.
 
 Why pikepdf (qpdf) rather than pypdf: the same job takes 4–5 ms instead of 15–20 ms per
-document, and qpdf writes object streams (the files are ~30% smaller). Output is deterministic:
-the /ID is an MD5 of the content (qpdf's deterministic ID) and nothing carries a date.
-
-ISO 32000 (9.6.4) wants a font subset's six-letter tag to name its glyph set. The overlay's
-fonts are subsets of the same fonts as the skeleton's, named by WeasyPrint with the same tags,
-but hold other glyphs: `retag_fonts` gives each a tag of its own, derived from its font file.
+document, and qpdf writes object streams (smaller files). Output is deterministic: the /ID is
+an MD5 of the content (qpdf's deterministic ID) and nothing carries a date.
 """
 
 from __future__ import annotations
@@ -19,12 +23,16 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import pikepdf
-from pikepdf import Dictionary, Name, Pdf, String
+from pikepdf import Array, Dictionary, Name, Pdf, String
 
-STAMP = Name("/bpqStamp")  # the overlay's name in a stamped page's /XObject resources
+from .fragments import FontGlyphs, Fragment
+
+STAMP = Name("/bpqStamp")  # the slots' form in a stamped page's /XObject resources
+OWN = Name("/bpqOwn")  # inside it: the page of the slots laid out as a PDF of their own
 _TAG = re.compile(r"^/([A-Z]{6})\+(.+)$")
 
 
@@ -40,25 +48,23 @@ def save(pdf: Pdf) -> bytes:
     return out.getvalue()
 
 
-def font_tags(fonts: Iterable[pikepdf.Object]) -> set[str]:
+def font_tags(fonts: Iterable[Any]) -> set[str]:
     """The subset tags of some font dictionaries."""
-    tags = set()
-    for font in fonts:
-        if m := _TAG.match(str(font.get("/BaseFont", ""))):
-            tags.add(m.group(1))
-    return tags
+    return {m.group(1) for f in fonts if (m := _TAG.match(str(f.get("/BaseFont", ""))))}
 
 
-def _font_file(font: pikepdf.Object) -> pikepdf.Object | None:
+def _described(font: Any) -> Any:
     descendants = font.get("/DescendantFonts")
-    described = descendants[0] if descendants is not None else font
-    descriptor = described.get("/FontDescriptor")
+    return descendants[0] if descendants is not None else font
+
+
+def _font_file(font: Any) -> Any:
+    descriptor = _described(font).get("/FontDescriptor")
     if descriptor is None:
         return None
-    for key in ("/FontFile2", "/FontFile3", "/FontFile"):
-        if key in descriptor:
-            return descriptor[key]
-    return None
+    return next(
+        (descriptor[k] for k in ("/FontFile2", "/FontFile3", "/FontFile") if k in descriptor), None
+    )
 
 
 def _tag(seed: bytes) -> str:
@@ -66,30 +72,45 @@ def _tag(seed: bytes) -> str:
     return "".join(chr(65 + b % 26) for b in digest[:6])
 
 
-def retag_fonts(fonts: Iterable[pikepdf.Object], taken: set[str]) -> None:
-    """Give each embedded subset a tag derived from its font file, none of `taken` (in place).
+def retag(font: Any, taken: set[str]) -> None:
+    """Give an embedded subset a tag derived from its font file, none of `taken` (in place).
 
-    The same subset gets the same tag in every document; a clash (one in 26^6) is moved on
-    deterministically.
+    The same subset gets the same tag in every document (and again if retagged); a clash with
+    the skeleton's tags (one in 26^6) is moved on deterministically.
     """
-    for font in fonts:
-        file = _font_file(font)
-        m = _TAG.match(str(font.get("/BaseFont", "")))
-        if file is None or m is None:
-            continue
-        seed = m.group(2).encode() + file.read_raw_bytes()
+    file = _font_file(font)
+    m = _TAG.match(str(font.get("/BaseFont", "")))
+    if file is None or m is None:
+        return
+    seed = m.group(2).encode() + file.read_raw_bytes()
+    tag = _tag(seed)
+    while tag in taken:
+        seed += b"+"
         tag = _tag(seed)
-        while tag in taken or tag == m.group(1):
-            seed += b"+"
-            tag = _tag(seed)
-        name = Name(f"/{tag}+{m.group(2)}")
-        font.BaseFont = name
-        for descendant in font.get("/DescendantFonts", []):
-            descendant.BaseFont = name
-            if "/FontDescriptor" in descendant:
-                descendant.FontDescriptor.FontName = name
-        if "/FontDescriptor" in font:
-            font.FontDescriptor.FontName = name
+    name = Name(f"/{tag}+{m.group(2)}")
+    font.BaseFont = name
+    described = _described(font)
+    described.BaseFont = name
+    if "/FontDescriptor" in described:
+        described.FontDescriptor.FontName = name
+
+
+def widths(font: Any) -> dict[int, int]:
+    """A composite font's glyph widths from its /W array (CID -> width)."""
+    found: dict[int, int] = {}
+    w = list(_described(font).get("/W", []))
+    k = 0
+    while k + 1 < len(w):
+        first = int(w[k])
+        if isinstance(w[k + 1], pikepdf.Array):
+            for i, width in enumerate(w[k + 1]):
+                found[first + i] = round(float(width))
+            k += 2
+        else:
+            for cid in range(first, int(w[k + 1]) + 1):
+                found[cid] = round(float(w[k + 2]))
+            k += 3
+    return found
 
 
 def set_field_values(pdf: Pdf, values: Mapping[str, str]) -> None:
@@ -102,39 +123,123 @@ def set_field_values(pdf: Pdf, values: Mapping[str, str]) -> None:
             field.V = String(values[name])
 
 
-class Stamper:
-    """A skeleton PDF, stamped with one overlay per student (see the module docstring)."""
-
-    def __init__(self, skeleton: bytes):
-        self.skeleton = skeleton
-        with Pdf.open(io.BytesIO(skeleton)) as pdf:
-            self.tags = font_tags(pdf.pages[0].Resources.get("/Font", {}).values())
-
-    def stamp(self, overlay: bytes, field_values: Mapping[str, str] = {}) -> bytes:
-        pdf = Pdf.open(io.BytesIO(self.skeleton))
-        over = Pdf.open(io.BytesIO(overlay))
-        if len(over.pages) != len(pdf.pages):
-            raise ValueError(f"overlay has {len(over.pages)} pages, skeleton {len(pdf.pages)}")
-        for page, top in zip(pdf.pages, over.pages):
-            form = pdf.copy_foreign(top.as_form_xobject())
-            retag_fonts(form.Resources.get("/Font", {}).values(), self.tags)
-            _draw_over(pdf, page, form)
-        set_field_values(pdf, field_values)
-        if "/Info" in over.trailer:
-            pdf.trailer.Info = pdf.copy_foreign(over.trailer.Info)
+def prepare(skeleton: bytes) -> bytes:
+    """A skeleton made ready to stamp, once per run: each page's drawing in a saved graphics
+    state, then `/bpqStamp Do`, in one stream; each page with resources of its own, whose
+    /bpqStamp is an empty form until a student's form takes its place."""
+    with Pdf.open(io.BytesIO(skeleton)) as pdf:
+        blank = pdf.make_stream(b"")
+        blank.Type, blank.Subtype, blank.BBox = Name.XObject, Name.Form, Array([0, 0, 1, 1])
+        for page in pdf.pages:
+            page.contents_coalesce()
+            drawing = page.obj.Contents.read_bytes()
+            page.obj.Contents = pdf.make_stream(b"q\n" + drawing + b"\nQ\nq /bpqStamp Do Q\n")
+            # WeasyPrint shares one resource dictionary among a document's pages.
+            resources = Dictionary(page.obj.Resources)
+            xobjects = Dictionary(resources.get("/XObject", Dictionary()))
+            xobjects[STAMP] = blank
+            resources.XObject = xobjects
+            page.obj.Resources = resources
         return save(pdf)
 
 
-def _draw_over(pdf: Pdf, page: pikepdf.Page, form: pikepdf.Object) -> None:
-    """Draw `form` over `page`: the page's own drawing in a saved graphics state, then the form.
+def _resources_within(resources: Any) -> Iterator[Any]:
+    """A resource dictionary and those of the forms and patterns it uses, each once."""
+    seen: set[tuple[int, int]] = set()
+    todo = [resources]
+    while todo:
+        current = todo.pop()
+        if current.is_indirect:
+            if current.objgen in seen:
+                continue
+            seen.add(current.objgen)
+        yield current
+        for kind in ("/XObject", "/Pattern"):
+            for item in current.get(kind, Dictionary()).values():
+                if isinstance(item, (pikepdf.Stream, pikepdf.Dictionary)) and "/Resources" in item:
+                    todo.append(item.Resources)
 
-    WeasyPrint shares one resource dictionary among a document's pages; each page gets a copy
-    of its own, so that /bpqStamp names this page's overlay.
-    """
-    resources = Dictionary(page.obj.Resources)
-    xobjects = Dictionary(resources.get("/XObject", Dictionary()))
-    xobjects[STAMP] = form
-    resources.XObject = xobjects
-    page.obj.Resources = resources
-    page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-    page.contents_add(pdf.make_stream(b"\nQ\nq /bpqStamp Do Q\n"))
+
+class Stamper:
+    """A prepared skeleton PDF, stamped with each student's slots (see the module docstring)."""
+
+    def __init__(self, skeleton: bytes, glyphs: Mapping[str, FontGlyphs]):
+        self.skeleton = skeleton
+        self.glyphs = glyphs
+        with Pdf.open(io.BytesIO(skeleton)) as pdf:
+            fonts = pdf.pages[0].Resources.get("/Font", Dictionary())
+            self.tags = font_tags(fonts.values())
+
+    def stamp(
+        self,
+        layers: Sequence[Sequence[Fragment]],
+        info: Mapping[str, str],
+        field_values: Mapping[str, str] = {},
+        own: bytes | None = None,
+        own_pages: Iterable[int] = (),
+    ) -> bytes:
+        """`layers[k]`: the fragments of page k; `own`: a PDF with the skeleton's page count
+        whose pages `own_pages` hold the slots laid out apart."""
+        pdf = Pdf.open(io.BytesIO(self.skeleton))
+        forms = {}
+        if own is not None:
+            with Pdf.open(io.BytesIO(own)) as over:
+                for k in sorted(set(own_pages)):
+                    forms[k] = pdf.copy_foreign(over.pages[k].as_form_xobject())
+        for k, page in enumerate(pdf.pages):
+            fonts = page.Resources.get("/Font", Dictionary())
+            if k in forms:
+                self._share_fonts(forms[k], fonts)
+            form = self._form(pdf, page, layers[k], fonts, forms.get(k))
+            page.Resources.XObject[STAMP] = form
+        set_field_values(pdf, field_values)
+        pdf.trailer.Info = pdf.make_indirect(
+            Dictionary({f"/{key}": String(value) for key, value in info.items()})
+        )
+        return save(pdf)
+
+    def _share_fonts(self, form: Any, skeleton_fonts: Any) -> None:
+        """The own page's fonts (its forms' too): the skeleton's where it has every glyph
+        used with the same width, else retagged."""
+        for resources in _resources_within(form.Resources):
+            own = resources.get("/Font")
+            if own is None:
+                continue
+            shared = Dictionary()
+            for name, font in own.items():
+                known = self.glyphs.get(name[1:])
+                used = widths(font)
+                if (
+                    known is not None
+                    and name in skeleton_fonts
+                    and used
+                    and all(known.widths.get(g) == w for g, w in used.items())
+                ):
+                    shared[name] = skeleton_fonts[name]
+                else:
+                    retag(font, self.tags)
+                    shared[name] = font
+            resources.Font = shared
+
+    @staticmethod
+    def _form(pdf: Pdf, page: Any, fragments: Sequence[Fragment], fonts: Any, own: Any) -> Any:
+        """The form XObject of one page's slots: the fragments in the page's CSS px space (as
+        WeasyPrint draws a page: y down, 0.75 pt per px), then the own page's form."""
+        box = [float(v) for v in page.MediaBox]
+        parts = [f"q 1 0 0 -1 0 {box[3]:.6f} cm 0.75 0 0 0.75 0 0 cm".encode()]
+        states = Dictionary()
+        for fragment in fragments:
+            parts.append(fragment.data)
+            for name, key, alpha in fragment.states:
+                states[f"/{name}"] = Dictionary({f"/{key}": alpha})
+        parts.append(b"Q")
+        resources = Dictionary(Font=fonts, ExtGState=states)
+        if own is not None:
+            parts.append(b"/bpqOwn Do")
+            resources.XObject = Dictionary({str(OWN): own})
+        form = pdf.make_stream(b"\n".join(parts))
+        form.Type = Name.XObject
+        form.Subtype = Name.Form
+        form.BBox = Array(page.MediaBox)
+        form.Resources = resources
+        return form
