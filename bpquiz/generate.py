@@ -5,8 +5,10 @@ The run, in order:
 1. plan: draw one variant per student (seeded, `variants.draw_variant`), give each an opaque
    version code (`variants.version_codes`), pair them with the roster's students if any;
 2. write the key (key.json, key.csv, answers-template.csv) — the source of truth, first;
-3. lay out, once per run, the part of each document kind that all students share (a skeleton,
-   the two built side by side), saved to a temporary file that each worker reads once;
+3. lay out the part of each document kind that all students share (a skeleton, the two built
+   side by side) from a neutral sheet — no student's numbers, code or name — so that it can be
+   kept between runs (`documents.skeleton_cache`); saved to a temporary file that each worker
+   reads once;
 4. render every student's worksheet and solution, stamped on its skeleton; the worker writes
    the PDF itself, so this process never holds them;
 5. as soon as all documents of a kind are written, merge them into print/worksheets.pdf or
@@ -120,6 +122,22 @@ class Done:
     index: int
     version: str
     error: str = ""  # empty when the document was written; else "<kind>: <what went wrong>"
+
+
+NEUTRAL_CODE = "XXXXXX"
+
+
+def neutral_job(settings: Settings, first: Job) -> Job:
+    """The sheet a run's skeletons are laid out from: sheet 0 of seed 0, code XXXXXX, and, in a
+    roster run, a placeholder name and ID. It shares every student's layout and none of their
+    text, so that a skeleton depends on no student (and neither on the seed)."""
+    variant = draw_variant(
+        settings.exercise, 0, 0, settings.decimals, settings.learning_rate, NEUTRAL_CODE
+    )
+    return Job(
+        -1, NEUTRAL_CODE, dict(variant.given),
+        "Xx0" if first.student_id else "", "Xx" if first.name else "",
+    )  # fmt: skip
 
 
 def _warm_up(paper: str, in_worker: bool) -> None:
@@ -256,10 +274,11 @@ class _Pipeline:
     def run(self, jobs: int | None) -> None:
         settings = self.settings
         with Pool(workers_for(jobs, len(self.jobs)), _warm_up, (settings.paper,)) as pool:
-            # The skeletons come from the run's first sheet, so that the output does not depend
-            # on how sheets are shared out among workers.
+            # The skeletons come from a neutral sheet, not from a student: the output does not
+            # depend on how sheets are shared out among workers, nor a kept skeleton on the run.
+            neutral = neutral_job(settings, self.jobs[0])
             pending = {
-                pool.submit(build_skeleton, kind, self.jobs[0], settings,
+                pool.submit(build_skeleton, kind, neutral, settings,
                             self.scratch / f"{kind}.skeleton", what=f"the {kind} layout"):
                 ("skeleton", kind, None)
                 for kind in KINDS

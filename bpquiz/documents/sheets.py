@@ -11,7 +11,7 @@ import gc
 from pathlib import Path
 
 from ..exercise.key import Sheet
-from . import overlays, render, stamping
+from . import overlays, render, skeleton_cache, stamping
 from .views import Page, solution_context, worksheet_context
 
 # kind -> (template, has form fields, context)
@@ -36,9 +36,14 @@ def html(kind: str, sheet: Sheet, page: Page) -> str:
 
 
 def build_skeleton(kind: str, sheet: Sheet, page: Page, paper: str, path: Path) -> Path:
-    """The shared part of a run's documents of this kind, from any one of its sheets, saved."""
+    """The shared part of a run's documents of this kind, from a neutral sheet (see
+    `generate.neutral_job`), kept between runs (`skeleton_cache`), saved to `path`."""
     _, forms, _ = KINDS[kind]
-    return stamping.save(stamping.render_skeleton(html(kind, sheet, page), paper, forms), path)
+    text = html(kind, sheet, page)
+    skeleton = skeleton_cache.skeleton(
+        kind, text, paper, forms, lambda: stamping.render_skeleton(text, paper, forms)
+    )
+    return stamping.save(skeleton, path)
 
 
 def render_document(

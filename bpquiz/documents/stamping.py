@@ -258,22 +258,23 @@ def _measure(html: str, paper: str) -> tuple[Any, Skeleton]:
     return document, replace(draft, slots=tuple(shifted))
 
 
-_CODE = set(string.ascii_uppercase + DIGITS)
+_NUMBER = DIGITS + ".,\u2212"  # a number's characters, decimal comma and minus sign included
+_RESERVOIR = (  # (what a text run has, what is then added to the skeleton's fonts)
+    (set(DIGITS), _NUMBER),
+    (set(string.ascii_uppercase), string.ascii_uppercase + _NUMBER),  # codes, IDs: X7K2
+    (set(string.ascii_lowercase), string.ascii_lowercase),
+)
 
 
 def _reservoir(content: str) -> str:
-    """A slot's markup with each text run of numbers followed by all ten digits, and each run
-    of capitals (a code, an ID) by all capitals and digits: painted into the skeleton's fonts,
-    so that other students' numbers and codes need no font of their own. (Small letters are
-    not added: names vary too much to be worth the size; a name is drawn apart when its
-    letters are not in the skeleton.)"""
+    """A slot's markup with each text run followed by the characters of the kinds it has
+    (numbers, capitals, small letters): painted into the skeleton's fonts, so that the
+    students' numbers, codes, IDs and plain Latin names need no font of their own (the
+    neutral sheet's name and ID are "Xx" and "Xx0")."""
     parts = re.split(r"(<[^>]*>)", content)
     for k in range(0, len(parts), 2):
         run = parts[k]
-        if any(c.isupper() for c in run) and not any(c.islower() for c in run):
-            parts[k] = run + string.ascii_uppercase + DIGITS
-        elif any(c in DIGITS for c in run):
-            parts[k] = run + DIGITS
+        parts[k] = run + "".join(added for has, added in _RESERVOIR if has & set(run))
     return "".join(parts)
 
 
