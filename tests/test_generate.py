@@ -404,3 +404,30 @@ def test_stamped_documents_use_object_streams(class_set):
         for sheet in class_set.sheets:
             raw = (class_set.out / kind / f"{sheet.version}.pdf").read_bytes()
             assert b"/ObjStm" in raw and b"/XRef" in raw, (kind, sheet.version)
+
+
+def font_files(pdf: Path) -> list[bytes]:
+    """The MD5 of each font file a PDF embeds, one entry per embedded stream."""
+    import hashlib
+
+    import pikepdf
+
+    with pikepdf.open(pdf) as doc:
+        return [
+            hashlib.md5(o.read_raw_bytes()).digest()
+            for o in doc.objects
+            if isinstance(o, pikepdf.Stream) and "/Length1" in o
+        ]
+
+
+@pytest.mark.parametrize("kind", ["worksheets", "solutions"])
+def test_print_files_write_what_the_documents_share_once(class_set, kind):
+    """A print file embeds each distinct font file of its documents once (the skeleton's fonts
+    are in every document), and packs its small objects into object streams."""
+    distinct = set()
+    for sheet in class_set.sheets:
+        distinct.update(font_files(class_set.out / kind / f"{sheet.version}.pdf"))
+    merged = class_set.out / "print" / f"{kind}.pdf"
+    assert sorted(font_files(merged)) == sorted(distinct)
+    raw = merged.read_bytes()
+    assert b"/ObjStm" in raw and b"/XRef" in raw

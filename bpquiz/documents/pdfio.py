@@ -1,17 +1,16 @@
 """Print files: many per-student PDFs as one print job (pypdf, streaming).
 
 `merge_for_print(documents, target, forms)` writes PDF front to back with a writer of its own
-rather than pypdf's PdfWriter, so that only one input document is in memory at a time: objects
-are copied with fresh numbers, stream data as it is (no re-compression), and the file's /ID is an
-MD5 of everything before the cross-reference table, so the same inputs give the same bytes.
-(A stamped document is made in `stamped`, with pikepdf: it is small and built in memory.)
+(`pdfwrite`) rather than pypdf's PdfWriter, so that only one input document is in memory at a
+time: objects are copied with fresh numbers, stream data as it is (no re-compression), packed
+into object streams, and what the documents share (the skeleton's fonts and drawing) is written
+once. The file's /ID is an MD5 of its content, so the same inputs give the same bytes. (A
+stamped document is made in `stamped`, with pikepdf: it is small and built in memory.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,15 +19,15 @@ from pypdf.generic import (
     ArrayObject,
     BooleanObject,
     DictionaryObject,
-    IndirectObject,
     NameObject,
     NumberObject,
-    StreamObject,
     TextStringObject,
 )
 
 from .. import __version__
 from ..files import open_atomic
+from .pdfwrite import Copier, Writer
+from .pdfwrite import ref as _ref
 
 # The form fields' font: the standard Helvetica, which every PDF viewer has (nothing embedded),
 # under this resource name, and the fields' default appearance.
@@ -36,103 +35,6 @@ FIELD_FONT = {"/Type": "/Font", "/Subtype": "/Type1", "/BaseFont": "/Helvetica",
               "/Encoding": "/WinAnsiEncoding"}  # fmt: skip
 FIELD_FONT_NAME = "Helv"
 FIELD_APPEARANCE = f"/{FIELD_FONT_NAME} 11 Tf 0 g"
-
-
-def _ref(number: int) -> IndirectObject:
-    return IndirectObject(number, 0, None)  # type: ignore[arg-type]
-
-
-class _Writer:
-    """Numbered objects written as they come, then the cross-reference table and trailer."""
-
-    def __init__(self, out: IO[bytes], reserved: int):
-        self.out = out
-        self.offsets: dict[int, int] = {}
-        self.next_number = reserved + 1  # numbers 1..reserved are written last (catalog, ...)
-        self.position = 0
-        self.digest = hashlib.md5(usedforsecurity=False)
-        self._emit(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
-
-    def _emit(self, data: bytes) -> None:
-        self.out.write(data)
-        self.digest.update(data)
-        self.position += len(data)
-
-    def number(self) -> int:
-        self.next_number += 1
-        return self.next_number - 1
-
-    def object(self, number: int, obj: Any) -> None:
-        self.offsets[number] = self.position
-        buffer = io.BytesIO()
-        obj.write_to_stream(buffer)
-        self._emit(f"{number} 0 obj\n".encode() + buffer.getvalue() + b"\nendobj\n")
-
-    def finish(self, catalog: int, info: int) -> None:
-        """The cross-reference table and trailer; numbers never written are free entries."""
-        size = self.next_number
-        xref = self.position
-        lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
-        for n in range(1, size):
-            offset = self.offsets.get(n)
-            lines.append(
-                f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 65535 f \n"
-            )
-        identifier = self.digest.hexdigest()  # of everything before the xref: deterministic
-        self._emit("".join(lines).encode())
-        self._emit(
-            f"trailer\n<< /Size {size} /Root {catalog} 0 R /Info {info} 0 R "
-            f"/ID [<{identifier}> <{identifier}>] >>\nstartxref\n{xref}\n%%EOF\n".encode()
-        )
-
-
-class _Copier:
-    """Copies one input file's objects into a `_Writer`, each input object once.
-
-    `numbers` maps input object numbers to output ones; a number registered in advance (pages)
-    is referred to but not copied when reached. `drain` writes what the copies referred to;
-    `edit` may change an object (a widget's /Parent, a field's /V) before it is written.
-    """
-
-    def __init__(self, writer: _Writer, edit: Callable[[int, Any], Any] | None = None):
-        self.writer = writer
-        self.numbers: dict[int, int] = {}
-        self.reserved: set[int] = set()
-        self.queue: list[tuple[int, Any]] = []
-        self.edit = edit
-
-    def reserve(self, indirect: Any) -> int:
-        number = self.numbers[indirect.idnum] = self.writer.number()
-        self.reserved.add(indirect.idnum)
-        return number
-
-    def ref(self, indirect: Any) -> IndirectObject:
-        if indirect.idnum not in self.numbers:
-            self.numbers[indirect.idnum] = self.writer.number()
-            self.queue.append((self.numbers[indirect.idnum], indirect))
-        return _ref(self.numbers[indirect.idnum])
-
-    def copy(self, obj: Any, skip: tuple[str, ...] = ()) -> Any:
-        if isinstance(obj, IndirectObject):
-            return self.ref(obj)
-        if isinstance(obj, StreamObject):
-            clone = StreamObject()
-            clone.update({k: self.copy(v) for k, v in obj.items() if k not in skip})
-            clone._data = obj._data  # still encoded: copied, not re-compressed
-            return clone
-        if isinstance(obj, DictionaryObject):
-            return DictionaryObject({k: self.copy(v) for k, v in obj.items() if k not in skip})
-        if isinstance(obj, ArrayObject):
-            return ArrayObject(self.copy(v) for v in obj)
-        return obj
-
-    def drain(self) -> None:
-        while self.queue:  # depth first, as read
-            number, indirect = self.queue.pop()
-            obj = self.copy(indirect.get_object())
-            if self.edit is not None:
-                obj = self.edit(number, obj)
-            self.writer.object(number, obj)
 
 
 # --- print files ----------------------------------------------------------------------------------
@@ -150,7 +52,7 @@ def merge_for_print(documents: Sequence[tuple[str, str, Path]], target: Path, fo
         return _PrintFile(f, forms).write(documents)
 
 
-class _PrintFile(_Writer):
+class _PrintFile(Writer):
     """A PDF written front to back from other PDFs' pages (see `merge_for_print`).
 
     The page tree, AcroForm, outline and cross-reference table are written last, from the
@@ -165,6 +67,7 @@ class _PrintFile(_Writer):
         self.pages: list[int] = []
         self.fields: list[int] = []
         self.bookmarks: list[tuple[str, int]] = []
+        self.shared: dict[bytes, int] = {}  # what the documents share is written once
 
     def write(self, documents: Sequence[tuple[str, str, Path]]) -> int:
         for version, bookmark, path in documents:
@@ -188,7 +91,7 @@ class _PrintFile(_Writer):
 
         # Pages are numbered first, so that a reference to a page (a widget's /P) never pulls
         # the input's page tree along.
-        copier = _Copier(self, adopt if self.forms else None)
+        copier = Copier(self, adopt if self.forms else None, self.shared)
         numbers = [copier.reserve(page.indirect_reference) for page in reader.pages]
         first = len(self.pages)
         box = None
@@ -216,6 +119,7 @@ class _PrintFile(_Writer):
             }))  # fmt: skip
             self.fields.append(parent)
         self.bookmarks.append((bookmark, self.pages[first]))
+        self.flush()  # this document's small objects, as one object stream
 
     def _trailer(self) -> None:
         name = NameObject
