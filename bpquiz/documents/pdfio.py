@@ -1,4 +1,4 @@
-"""Print files: many per-student PDFs as one print job (pypdf, streaming).
+"""Print files: many per-student PDFs as one print job (streaming).
 
 `merge_for_print(documents, target, forms)` writes PDF front to back with a writer of its own
 (`pdfwrite`) rather than pypdf's PdfWriter, so that only one input document is in memory at a
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from pypdf import PdfReader
+import pikepdf
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
@@ -71,44 +71,47 @@ class _PrintFile(Writer):
 
     def write(self, documents: Sequence[tuple[str, str, Path]]) -> int:
         for version, bookmark, path in documents:
-            self._document(PdfReader(path), version, bookmark)
+            with pikepdf.open(path) as pdf:
+                self._document(pdf, version, bookmark)
         self._trailer()
         return len(self.pages)
 
-    def _document(self, reader: Any, version: str, bookmark: str) -> None:
+    def _document(self, pdf: pikepdf.Pdf, version: str, bookmark: str) -> None:
         parent = self.number() if self.forms else 0
         kids: list[int] = []
 
-        def adopt(number: int, obj: Any) -> Any:
+        def adopt(number: int, obj: Any) -> bytes:
             if (
-                isinstance(obj, DictionaryObject)
-                and obj.get("/Subtype") == "/Widget"
+                isinstance(obj, pikepdf.Dictionary)
+                and obj.get("/Subtype") == pikepdf.Name.Widget
                 and "/T" in obj
             ):
-                obj[NameObject("/Parent")] = _ref(parent)
                 kids.append(number)
-            return obj
+                return b" /Parent %d 0 R" % parent
+            return b""
 
         # Pages are numbered first, so that a reference to a page (a widget's /P) never pulls
         # the input's page tree along.
-        copier = Copier(self, adopt if self.forms else None, self.shared)
-        numbers = [copier.reserve(page.indirect_reference) for page in reader.pages]
+        copier = Copier(self, pdf, adopt if self.forms else None, self.shared)
+        pages = [page.obj for page in pdf.pages]
+        numbers = [copier.reserve(page) for page in pages]
         first = len(self.pages)
         box = None
-        skip = ("/Parent",) if self.forms else ("/Parent", "/Annots")
-        for page, number in zip(reader.pages, numbers):
-            clone = copier.copy(page, skip)
-            clone[NameObject("/Parent")] = _ref(self.PAGES)
-            self.object(number, clone)
+        for page, number in zip(pages, numbers):
+            clone = pikepdf.Dictionary(page)  # a copy: the same entries, references as they are
+            for key in ("/Parent",) if self.forms else ("/Parent", "/Annots"):
+                if key in clone:
+                    del clone[key]
+            copier.write(number, clone, b" /Parent %d 0 R" % self.PAGES)
             self.pages.append(number)
-            box = page.mediabox
+            box = [float(x) for x in page.MediaBox]
             copier.drain()  # everything this page uses, written as it is read
-        if len(reader.pages) % 2 and box is not None:
+        if len(pages) % 2 and box is not None:
             blank = self.number()
             self.object(blank, DictionaryObject({
                 NameObject("/Type"): NameObject("/Page"),
                 NameObject("/Parent"): _ref(self.PAGES),
-                NameObject("/MediaBox"): ArrayObject(NumberObject(round(float(x))) for x in box),
+                NameObject("/MediaBox"): ArrayObject(NumberObject(round(x)) for x in box),
                 NameObject("/Resources"): DictionaryObject(),
             }))  # fmt: skip
             self.pages.append(blank)

@@ -1,6 +1,7 @@
-"""Writing a PDF front to back from other PDFs' objects (pypdf objects), for the print files.
+"""Writing a PDF front to back from other PDFs' objects, for the print files.
 
-- `Writer(out, reserved)`: numbered objects written as they come. Streams go out at once, the
+- `Writer(out, reserved)`: numbered objects (pypdf objects, or already written out) written as
+  they come. Streams go out at once, the
   other objects are packed into compressed object streams (`flush`, at the latest every
   `PACK` objects); `finish` writes a cross-reference stream whose /ID is an MD5 of everything
   before it, so the same inputs give the same bytes. Numbers 1..reserved are for the objects
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zlib
 from collections.abc import Callable
 from typing import IO, Any
 
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+import pikepdf
+from pypdf.generic import IndirectObject, StreamObject
 
 PACK = 200
 SHARED = 20_000
@@ -66,11 +69,15 @@ class Writer:
         self._emit(f"{number} 0 obj\n".encode() + data + b"\nendobj\n")
 
     def object(self, number: int, obj: Any) -> None:
-        """Write a stream now; pack any other object into the next object stream."""
-        if isinstance(obj, StreamObject):
-            self._raw(number, _serialized(obj))
+        """Write a pypdf object: a stream now, any other packed into the next object stream."""
+        self.serialized(number, _serialized(obj), isinstance(obj, StreamObject))
+
+    def serialized(self, number: int, data: bytes, stream: bool = False) -> None:
+        """An object already written out: a stream now, any other packed (see `object`)."""
+        if stream:
+            self._raw(number, data)
             return
-        self.pending.append((number, _serialized(obj)))
+        self.pending.append((number, data))
         if len(self.pending) >= PACK:
             self.flush()
 
@@ -123,105 +130,111 @@ class Writer:
         )
 
 
-class Copier:
-    """Copies one input file's objects into a `Writer`, each input object once (module doc).
+# In an object's text as qpdf writes it: a string (skipped), or a reference "N G R".
+_TOKENS = re.compile(rb"\((?:\\.|[^\\()])*\)|<[0-9A-Fa-f\s]*>|(\d+) (\d+) R")
+_LENGTH = re.compile(rb"/Length \d+(?: \d+ R)?")
 
-    `numbers` maps input object numbers to output ones; a number registered in advance
-    (`reserve`: pages) is referred to but not copied when reached. `drain` writes what the
-    copies referred to; `edit` may change an object (a widget's /Parent) before it is written.
+
+class Copier:
+    """Copies one input PDF's objects (pikepdf: qpdf parses a document in about 1 ms, pypdf
+    in 13) into a `Writer`, each input object once, with fresh numbers (module doc).
+
+    An object is copied as qpdf writes it (`unparse`), its references renumbered, stream data
+    as it is (no re-compression). `reserve` numbers an object in advance (pages): referred to,
+    not copied when reached; `drain` writes what the copies referred to; `edit(number, obj)`
+    may return entries to add to a dictionary (a widget's /Parent) before it is written.
     """
 
     def __init__(
         self,
         writer: Writer,
-        edit: Callable[[int, Any], Any] | None = None,
+        pdf: pikepdf.Pdf,
+        edit: Callable[[int, Any], bytes] | None = None,
         shared: dict[bytes, int] | None = None,
     ):
         self.writer = writer
-        self.numbers: dict[int, int] = {}
-        self.reserved: set[int] = set()
-        self.queue: list[tuple[int, Any]] = []
+        self.pdf = pdf
+        self.numbers: dict[tuple[int, int], int] = {}
+        self.reserved: set[tuple[int, int]] = set()
+        self.queue: list[tuple[int, tuple[int, int]]] = []
         self.edit = edit
         self.shared = shared
-        self._keys: dict[int, bytes | None] = {}
+        self._keys: dict[tuple[int, int], bytes | None] = {}
 
-    def reserve(self, indirect: Any) -> int:
-        number = self.numbers[indirect.idnum] = self.writer.number()
-        self.reserved.add(indirect.idnum)
+    def reserve(self, obj: Any) -> int:
+        number = self.numbers[obj.objgen] = self.writer.number()
+        self.reserved.add(obj.objgen)
         return number
 
-    def ref(self, indirect: Any) -> IndirectObject:
-        idnum = indirect.idnum
-        if idnum not in self.numbers:
-            key = self._key(indirect) if self.shared is not None else None
+    def ref(self, objgen: tuple[int, int]) -> int:
+        """The output number of an input object, queued to be written if it is new."""
+        if objgen not in self.numbers:
+            key = self._key(objgen) if self.shared is not None else None
             if key is not None and key in self.shared:
-                self.numbers[idnum] = self.shared[key]
+                self.numbers[objgen] = self.shared[key]
             else:
-                self.numbers[idnum] = self.writer.number()
-                self.queue.append((self.numbers[idnum], indirect))
+                self.numbers[objgen] = self.writer.number()
+                self.queue.append((self.numbers[objgen], objgen))
                 if key is not None and len(self.shared) < SHARED:
-                    self.shared[key] = self.numbers[idnum]
-        return ref(self.numbers[idnum])
+                    self.shared[key] = self.numbers[objgen]
+        return self.numbers[objgen]
 
-    def _key(self, indirect: Any) -> bytes | None:
+    @staticmethod
+    def _text(obj: Any) -> tuple[bytes, bytes | None]:
+        """(an object's text — a stream's dictionary —, a stream's raw data or None)."""
+        if isinstance(obj, pikepdf.Stream):
+            return obj.stream_dict.unparse(resolved=True), obj.read_raw_bytes()
+        return obj.unparse(resolved=True), None
+
+    def _key(self, objgen: tuple[int, int]) -> bytes | None:
         """What an object is, down to everything it refers to; None if it is part of a cycle
         or may be edited (never shared). A page is itself: its output number."""
-        idnum = indirect.idnum
-        if idnum in self.reserved:
-            return b"page %d" % self.numbers[idnum]
-        if idnum in self._keys:
-            return self._keys[idnum]  # None while it is being worked out: a cycle
-        self._keys[idnum] = None
+        if objgen in self.reserved:
+            return b"page %d" % self.numbers[objgen]
+        if objgen in self._keys:
+            return self._keys[objgen]  # None while it is being worked out: a cycle
+        self._keys[objgen] = None
+        obj = self.pdf.get_object(objgen)
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Subtype") == pikepdf.Name.Widget:
+            return None
+        text, data = self._text(obj)
         digest = hashlib.sha256()
-        key = digest.digest() if self._feed(digest, indirect.get_object()) else None
-        self._keys[idnum] = key
+        start = 0
+        for m in _TOKENS.finditer(text):
+            if m.group(1) is not None:
+                child = self._key((int(m.group(1)), int(m.group(2))))
+                if child is None:
+                    return None
+                digest.update(text[start : m.start()] + b"R" + child)
+                start = m.end()
+        digest.update(text[start:])
+        if data is not None:
+            digest.update(b"stream %d " % len(data) + data)
+        self._keys[objgen] = key = digest.digest()
         return key
 
-    def _feed(self, digest: Any, obj: Any) -> bool:
-        if isinstance(obj, IndirectObject):
-            key = self._key(obj)
-            if key is None:
-                return False
-            digest.update(b"R" + key)
-        elif isinstance(obj, DictionaryObject):
-            if obj.get("/Subtype") == "/Widget":
-                return False
-            digest.update(b"S" if isinstance(obj, StreamObject) else b"<")
-            for k, v in obj.items():
-                digest.update(k.encode() + b" ")
-                if not self._feed(digest, v):
-                    return False
-            if isinstance(obj, StreamObject):
-                digest.update(b"stream %d " % len(obj._data) + obj._data)
-            digest.update(b">")
-        elif isinstance(obj, ArrayObject):
-            digest.update(b"[")
-            for v in obj:
-                if not self._feed(digest, v):
-                    return False
-            digest.update(b"]")
-        else:
-            digest.update(type(obj).__name__.encode() + b" " + _serialized(obj) + b" ")
-        return True
+    def _renumbered(self, text: bytes) -> bytes:
+        def number(m: re.Match) -> bytes:
+            if m.group(1) is None:
+                return m.group(0)
+            return b"%d 0 R" % self.ref((int(m.group(1)), int(m.group(2))))
 
-    def copy(self, obj: Any, skip: tuple[str, ...] = ()) -> Any:
-        if isinstance(obj, IndirectObject):
-            return self.ref(obj)
-        if isinstance(obj, StreamObject):
-            clone = StreamObject()
-            clone.update({k: self.copy(v) for k, v in obj.items() if k not in skip})
-            clone._data = obj._data  # still encoded: copied, not re-compressed
-            return clone
-        if isinstance(obj, DictionaryObject):
-            return DictionaryObject({k: self.copy(v) for k, v in obj.items() if k not in skip})
-        if isinstance(obj, ArrayObject):
-            return ArrayObject(self.copy(v) for v in obj)
-        return obj
+        return _TOKENS.sub(number, text)
+
+    def write(self, number: int, obj: Any, extra: bytes = b"") -> None:
+        """Write one object under `number`, with `extra` entries added if it is a dictionary."""
+        text, data = self._text(obj)
+        text = self._renumbered(text)
+        if extra and text.endswith(b">>"):
+            text = text[:-2] + extra + b" >>"
+        if data is None:
+            self.writer.serialized(number, text)
+        else:
+            text = _LENGTH.sub(b"/Length %d" % len(data), text, count=1)
+            self.writer.serialized(number, text + b"\nstream\n" + data + b"\nendstream", True)
 
     def drain(self) -> None:
         while self.queue:  # depth first, as read
-            number, indirect = self.queue.pop()
-            obj = self.copy(indirect.get_object())
-            if self.edit is not None:
-                obj = self.edit(number, obj)
-            self.writer.object(number, obj)
+            number, objgen = self.queue.pop()
+            obj = self.pdf.get_object(objgen)
+            self.write(number, obj, self.edit(number, obj) if self.edit is not None else b"")
