@@ -38,7 +38,7 @@ from .exercise.options import example_given
 from .exercise.solve import solve
 from .exercise.variants import draw_variant
 from .files import write_atomic
-from .pool import Pool, workers_for
+from .pool import Completions, Pool, workers_for
 from .roster import Student
 
 KINDS = ("worksheet", "solution")
@@ -283,15 +283,22 @@ class _Pipeline:
                 ("skeleton", kind, None)
                 for kind in KINDS
             }  # fmt: skip
+            done = Completions()
+            for future in pending:
+                done.add(future)
             while pending:
-                for future in sorted(pool.wait(pending), key=lambda f: pending[f][:2][::-1]):
-                    stage, kind, job = pending.pop(future)
-                    if stage == "skeleton":
-                        pending.update(self.documents(pool, kind, future))
-                    elif stage == "document":
-                        pending.update(self.document_done(pool, kind, pool.result(future)))
-                    else:
-                        self.merged(pool, kind, future)
+                future = done.next()
+                stage, kind, job = pending.pop(future)
+                if stage == "skeleton":
+                    new = self.documents(pool, kind, future)
+                elif stage == "document":
+                    new = self.document_done(pool, kind, pool.result(future))
+                else:
+                    new = {}
+                    self.merged(pool, kind, future)
+                pending.update(new)
+                for future in new:
+                    done.add(future)
         self.result.failed = sorted(self.failed.values(), key=lambda d: d.index)
         if self.merge_errors:
             raise GenerateError(
