@@ -86,3 +86,27 @@ def test_a_name_the_skeleton_cannot_draw_is_drawn_apart(sheets_):
         assert b"TJ" in stamp.read_bytes()  # the page's numbers, painted
     with pikepdf.open(io.BytesIO(document.pdf(html("solution", found[4])))) as pdf:
         assert "/XObject" not in pdf.pages[0].Resources.XObject["/bpqStamp"].Resources
+
+
+def test_codes_are_filled_in_and_repeated_slots_laid_out_once(sheets_, monkeypatch):
+    """The version code in the header (a monospaced font: any capital stands for another) is
+    filled into a template; the same code in each page's footer is laid out once, not four
+    times."""
+    found, built = sheets_
+    document = overlays.StampedDocument(stamping.load_file(built["solution"]))
+    skeleton = document.skeleton
+    assert {skeleton.slots[i].name for i in skeleton.twins} == {"footer_version"}
+    assert any(skeleton.modes.get(i) for i, s in enumerate(skeleton.slots) if s.name == "version")
+    real = overlays.render_overlay
+    laid_out: list[str] = []
+
+    def spy(skeleton, slots, *args, **kwargs):
+        slots = list(slots)
+        laid_out.extend(skeleton.slots[i].name for i in slots)
+        return real(skeleton, slots, *args, **kwargs)
+
+    monkeypatch.setattr(overlays, "render_overlay", spy)
+    for sheet in found[1:]:
+        laid_out.clear()
+        document.pdf(html("solution", sheet))
+        assert "version" not in laid_out and laid_out.count("footer_version") <= 1, sheet.name

@@ -33,22 +33,30 @@ from weasyprint.pdf.stream import Stream
 from weasyprint.stacking import StackingContext
 
 DIGITS = "0123456789"
-# A tag or character reference (group 1), or a digit of the text.
+CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CODE = DIGITS + CAPITALS  # what a version code or an ID is written with
+# A tag or character reference (group 1), or a digit (or a capital) of the text.
 MARKUP_OR_DIGIT = re.compile(r"(<[^>]*>|&#?\w+;)|[0-9]")
+MARKUP_OR_CODE = re.compile(r"(<[^>]*>|&#?\w+;)|[0-9A-Z]")
 _TAGS = re.compile(r"<[^>]*>")
 _ALPHA = re.compile(r"^(a|A)(\d+(?:\.\d+)?)$")  # WeasyPrint's names of fill/stroke alpha states
 _TEXT_OPS = re.compile(rb"/(\S+) [\d.]+ Tf|\[([^\]]*)\] TJ")
 _HEX = re.compile(rb"<([0-9a-f]*)>")
 
 
-def shape(html: str) -> str:
-    """A slot's markup with every digit of its text written 0 (tags and references kept)."""
+def shape(html: str, capitals: bool = False) -> str:
+    """A slot's markup with every digit of its text written 0 — with `capitals`, every digit
+    and capital written X (a code in a monospaced font) — tags and character references kept."""
+    if capitals:
+        return MARKUP_OR_CODE.sub(lambda m: m.group(1) or "X", html)
     return MARKUP_OR_DIGIT.sub(lambda m: m.group(1) or "0", html)
 
 
-def digits(html: str) -> str:
-    """The digits of a slot's text in order (not those in tags or character references)."""
-    return "".join(m.group(0) for m in MARKUP_OR_DIGIT.finditer(html) if not m.group(1))
+def variable(html: str, capitals: bool = False) -> str:
+    """The digits (and with `capitals` the capitals) of a slot's text in order (not those in
+    tags or character references): what a template fills in."""
+    pattern = MARKUP_OR_CODE if capitals else MARKUP_OR_DIGIT
+    return "".join(m.group(0) for m in pattern.finditer(html) if not m.group(1))
 
 
 def text(html: str) -> str:
@@ -64,10 +72,12 @@ class FontGlyphs:
     to_unicode: Mapping[int, str]
     bitmap: bool
 
-    def digit_codes(self) -> dict[str, bytes] | None:
-        """Each digit's glyph code (4 hex digits), if all ten are embedded with one width."""
-        codes = {t: gid for gid, t in self.to_unicode.items() if len(t) == 1 and t in DIGITS}
-        if self.bitmap or len(codes) != 10 or len({self.widths.get(g) for g in codes.values()}) > 1:
+    def codes(self, chars: str) -> dict[str, bytes] | None:
+        """Each of `chars`' glyph codes (4 hex digits), if all are embedded with one width (any
+        font's digits; a monospaced font's capitals): one can stand for another."""
+        codes = {t: gid for gid, t in self.to_unicode.items() if len(t) == 1 and t in chars}
+        widths = {self.widths.get(g) for g in codes.values()}
+        if self.bitmap or len(codes) != len(chars) or len(widths) > 1:
             return None
         return {t: f"{gid:04x}".encode() for t, gid in codes.items()}
 
@@ -180,9 +190,16 @@ class Template:
 
     @classmethod
     def of(
-        cls, fragment: Fragment, content: str, glyphs: Mapping[str, FontGlyphs]
+        cls,
+        fragment: Fragment,
+        content: str,
+        codes: Mapping[str, Mapping[str, bytes]],
+        glyphs: Mapping[str, FontGlyphs],
+        capitals: bool = False,
     ) -> Template | None:
-        """The template of a fragment painted from `content`, if its digits are in order."""
+        """The template of a fragment painted from `content`, if its digits (and capitals)
+        were drawn in order, each in a font whose `codes` (`stamping.fill_codes`) has it."""
+        chars = CODE if capitals else DIGITS
         gaps: list[tuple[int, str]] = []
         drawn = []
         font = None
@@ -197,23 +214,27 @@ class Template:
                 start = m.start(2) + h.start(1)
                 for k in range(0, len(h.group(1)), 4):
                     t = known.to_unicode.get(int(h.group(1)[k : k + 4], 16), "")
-                    if len(t) == 1 and t in DIGITS:
+                    if len(t) == 1 and t in chars:
                         gaps.append((start + k, font))
                         drawn.append(t)
-        if "".join(drawn) != digits(content):
+        if "".join(drawn) != variable(content, capitals):
             return None
-        if any(glyphs[f].digit_codes() is None for _, f in gaps):
+        if any(t not in codes.get(f, {}) for t, (_, f) in zip(drawn, gaps)):
             return None
         cuts = [0, *(p for g, _ in gaps for p in (g, g + 4)), len(fragment.data)]
         pieces = tuple(fragment.data[cuts[k] : cuts[k + 1]] for k in range(0, len(cuts), 2))
         return cls(pieces, tuple(f for _, f in gaps), fragment.states)
 
-    def fill(self, digits_: str, codes: Mapping[str, Mapping[str, bytes]]) -> Fragment | None:
-        """The fragment for a slot of the same shape with these digits (None: cannot)."""
-        if len(digits_) != len(self.fonts):
+    def fill(self, chars: str, codes: Mapping[str, Mapping[str, bytes]]) -> Fragment | None:
+        """The fragment for a slot of the same shape with these digits (and capitals), from
+        `variable`; None if one cannot be drawn so."""
+        if len(chars) != len(self.fonts):
             return None
         parts = [self.pieces[0]]
-        for d, font, piece in zip(digits_, self.fonts, self.pieces[1:]):
-            parts.append(codes[font][d])
+        for c, font, piece in zip(chars, self.fonts, self.pieces[1:]):
+            code = codes[font].get(c)
+            if code is None:
+                return None
+            parts.append(code)
             parts.append(piece)
         return Fragment(b"".join(parts), self.states)

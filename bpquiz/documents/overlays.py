@@ -25,7 +25,7 @@ import weasyprint
 from weasyprint.html import get_html_metadata
 
 from . import fragments, stamping
-from .fragments import Fragment, SkeletonFonts, Template, digits, shape
+from .fragments import Fragment, SkeletonFonts, Template, shape, variable
 from .stamped import Stamper
 from .stamping import (
     HEAD,
@@ -63,19 +63,38 @@ class StampedDocument:
     def __init__(self, skeleton: Skeleton):
         self.skeleton = skeleton
         self.templates: dict[tuple[int, str], Template] = dict(skeleton.templates)
-        self.codes = stamping.digit_codes(skeleton.fonts)
+        self.codes = stamping.fill_codes(skeleton.fonts)
         self._fonts: SkeletonFonts | None = None
         self._stamper: Stamper | None = None
 
     def _learn(self, index: int, content: str, box: Any, fragment: Fragment) -> None:
         """Keep a painted slot as a template for the students after, if it can be one."""
-        key = (index, shape(content))
-        if key in self.templates or len(self.templates) >= MAX_TEMPLATES:
-            return
-        if fragments.orderly(box, content):
-            template = Template.of(fragment, content, self.skeleton.fonts)
+        capitals = self.skeleton.modes.get(index)
+        if capitals is None or len(self.templates) >= MAX_TEMPLATES:
+            return  # a slot whose probe failed is never templated
+        key = (index, shape(content, capitals))
+        if key not in self.templates and fragments.orderly(box, content):
+            template = Template.of(fragment, content, self.codes, self.skeleton.fonts, capitals)
             if template is not None:
                 self.templates[key] = template
+
+    def _lay_out(self, html, contents, indices, drawn, apart) -> tuple[Any, list[int]]:
+        """Lay these slots out and paint each: into `drawn`, or, if it needs more than the
+        skeleton's fonts, into `apart`. Returns the overlay and its pages' skeleton pages."""
+        if self._fonts is None:
+            self._fonts = SkeletonFonts(self.skeleton.fonts)
+        fonts = self._fonts
+        overlay, pages = render_overlay(self.skeleton, indices, html, contents)
+        for index, (box, page) in placed(overlay).items():
+            whole = index in self.skeleton.whole
+            fragment = None if whole else fragments.paint(box, page, fonts)
+            if fragment is None or fonts.grew():
+                fonts.reset()  # what one slot needed must not change how another is painted
+                apart.add(index)
+                continue
+            drawn[index] = fragment
+            self._learn(index, contents.get(self.skeleton.slots[index].name, ""), box, fragment)
+        return overlay, pages
 
     def pdf(self, html: str) -> bytes:
         """One student's document: their rendered template's slots stamped on the skeleton."""
@@ -84,39 +103,40 @@ class StampedDocument:
         drawn: dict[int, Fragment] = {}
         to_lay_out: list[int] = []
         for index, slot in enumerate(skeleton.slots):
+            if index in skeleton.twins:
+                continue  # drawn as the earlier slot it is the same as
             content = contents.get(slot.name, "")
-            template = self.templates.get((index, shape(content)))
-            fragment = template.fill(digits(content), self.codes) if template else None
+            capitals = skeleton.modes.get(index)
+            template = (
+                None if capitals is None else self.templates.get((index, shape(content, capitals)))
+            )
+            fragment = template.fill(variable(content, capitals), self.codes) if template else None
             if fragment is None:
                 to_lay_out.append(index)
             else:
                 drawn[index] = fragment
-        own = None
         apart: set[int] = set()
+        overlay = pages = None
         if to_lay_out:
-            if self._fonts is None:
-                self._fonts = SkeletonFonts(skeleton.fonts)
-            fonts = self._fonts
-            overlay = render_overlay(skeleton, to_lay_out, html, contents)
-            for index, (box, page) in placed(overlay).items():
-                fragment = None if index in skeleton.whole else fragments.paint(box, page, fonts)
-                if fragment is None or fonts.grew():
-                    fonts.reset()  # what one slot needed must not change how another is painted
-                    apart.add(index)
-                    continue
-                drawn[index] = fragment
-                self._learn(index, contents.get(skeleton.slots[index].name, ""), box, fragment)
-            if apart:
-                keep_only(overlay, apart)
-                own = overlay.write_pdf(pdf_identifier=True)
+            overlay, pages = self._lay_out(html, contents, to_lay_out, drawn, apart)
+        late = [i for i, first in skeleton.twins.items() if first not in drawn]
+        for index, first in skeleton.twins.items():
+            if first in drawn:
+                drawn[index] = drawn[first]
+        if late:  # rare: a twin's first went apart; lay them out (again) together
+            overlay, pages = self._lay_out(html, contents, sorted(apart | set(late)), drawn, apart)
+        own, own_pages = None, {}
+        if apart:
+            keep_only(overlay, apart)
+            own = overlay.write_pdf(pdf_identifier=True)
+            held = {skeleton.slots[i].page for i in apart}
+            own_pages = {p: k for k, p in enumerate(pages) if p in held}
         layers: list[list[Fragment]] = [[] for _ in skeleton.pages]
         for index in sorted(drawn):
             layers[skeleton.slots[index].page].append(drawn[index])
         if self._stamper is None:
             self._stamper = Stamper(skeleton.pdf, skeleton.fonts)
-        return self._stamper.stamp(
-            layers, metadata(html), field_values(html), own, {skeleton.slots[i].page for i in apart}
-        )
+        return self._stamper.stamp(layers, metadata(html), field_values(html), own, own_pages)
 
 
 @functools.lru_cache(maxsize=8)

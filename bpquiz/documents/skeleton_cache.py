@@ -31,7 +31,7 @@ from ..files import write_atomic
 from .render import TEMPLATES
 from .stamping import Skeleton
 
-FORMAT = b"bpquiz-skeleton 1\n"  # bump when Skeleton's fields or their meaning change
+FORMAT = b"bpquiz-skeleton 2\n"  # bump when Skeleton's fields or their meaning change
 KEEP = 64
 _LOG = logging.getLogger("bpquiz")
 _warned = False

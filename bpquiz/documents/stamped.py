@@ -176,16 +176,16 @@ class Stamper:
         info: Mapping[str, str],
         field_values: Mapping[str, str] = {},
         own: bytes | None = None,
-        own_pages: Iterable[int] = (),
+        own_pages: Mapping[int, int] = {},
     ) -> bytes:
-        """`layers[k]`: the fragments of page k; `own`: a PDF with the skeleton's page count
-        whose pages `own_pages` hold the slots laid out apart."""
+        """`layers[k]`: the fragments of page k; `own`: a PDF of the slots laid out apart,
+        whose page `own_pages[k]` goes over page k."""
         pdf = Pdf.open(io.BytesIO(self.skeleton))
         forms = {}
         if own is not None:
             with Pdf.open(io.BytesIO(own)) as over:
-                for k in sorted(set(own_pages)):
-                    forms[k] = pdf.copy_foreign(over.pages[k].as_form_xobject())
+                for k, own_page in sorted(own_pages.items()):
+                    forms[k] = pdf.copy_foreign(over.pages[own_page].as_form_xobject())
         for k, page in enumerate(pdf.pages):
             fonts = page.Resources.get("/Font", Dictionary())
             if k in forms:

@@ -24,7 +24,7 @@ import functools
 import pickle
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from html import escape, unescape
 from pathlib import Path
@@ -34,7 +34,7 @@ import weasyprint
 
 from ..files import write_atomic
 from . import fragments, stamped
-from .fragments import DIGITS, FontGlyphs, Fragment, Template, digits, shape
+from .fragments import CAPITALS, CODE, DIGITS, FontGlyphs, Template, shape, variable
 from .render import BASE_URL, add_fields, font_config, stylesheets
 
 SLOT = re.compile(r'data-slot="([^"]+)"[^>]*><!--slot-->(.*?)<!--/slot-->', re.S)
@@ -82,6 +82,9 @@ class Skeleton:
     # The reference student's slots as templates: (slot index, shape) -> Template
     templates: Mapping[tuple[int, str], Template] = field(default_factory=dict)
     whole: frozenset[int] = frozenset()  # slots laid out as a PDF of their own, not painted
+    # Slots that may be templated: index -> whether their capitals are filled in too
+    modes: Mapping[int, bool] = field(default_factory=dict)
+    twins: Mapping[int, int] = field(default_factory=dict)  # slot -> the earlier one drawn alike
 
 
 def slot_contents(html: str) -> dict[str, str]:
@@ -149,8 +152,10 @@ def _first_text(box: Any) -> tuple[float, float] | None:
 
 def _overlay_html(
     skeleton: Skeleton, slots: Iterable[int], contents: Mapping[str, str], head: str
-) -> str:
-    """An overlay document: the given slots (by index) with their contents, on skeleton pages."""
+) -> tuple[str, list[int]]:
+    """An overlay document: the given slots (by index) with their contents, on pages of the
+    skeleton's size — only those that have one: a page costs WeasyPrint ~2 ms —, and the
+    skeleton page of each of its pages."""
     # A document has a handful of text styles: one class each (inline styles are parsed per
     # element, and that is most of the time of a small document).
     styles: dict[str, str] = {}
@@ -165,39 +170,42 @@ def _overlay_html(
         )
     rules = "".join(f"div.{name}.bpq-slot{{{css}}}" for css, name in styles.items())
     head += f"<style>{rules}</style>"
+    kept = sorted(by_page)
     pages = "".join(
         f'<div class="bpq-page" style="width:{w:.4f}px;height:{h - 1:.4f}px">'
-        f"{''.join(by_page.get(k, []))}</div>"
-        for k, (w, h) in enumerate(skeleton.pages)
+        f"{''.join(by_page[k])}</div>"
+        for k, (w, h) in ((k, skeleton.pages[k]) for k in kept)
     )
-    return (
+    html = (
         f"<!DOCTYPE html><html><head>{head}</head>"
         f'<body class="{escape(skeleton.body_class)}">{pages}</body></html>'
     )
+    return html, kept
 
 
 def render_overlay(
     skeleton: Skeleton, slots: Iterable[int], html: str, contents: Mapping[str, str] | None = None
-) -> Any:
-    """Lay out the given slots of a student's rendered template (or `contents`) as an overlay."""
+) -> tuple[Any, list[int]]:
+    """Lay out the given slots of a student's rendered template (or `contents`) as an overlay:
+    (the WeasyPrint document, the skeleton page of each of its pages)."""
     head = m.group(1) if (m := HEAD.search(html)) else ""
     if contents is None:
         contents = slot_contents(html)
-    overlay = _overlay_html(skeleton, slots, contents, head)
+    overlay, pages = _overlay_html(skeleton, slots, contents, head)
     document = weasyprint.HTML(string=overlay, base_url=BASE_URL).render(
         stylesheets=[*stylesheets(skeleton.paper), _extra_css("overlay")],
         font_config=font_config(),
     )
-    if len(document.pages) != len(skeleton.pages):
-        raise RuntimeError(
-            f"overlay has {len(document.pages)} pages, skeleton {len(skeleton.pages)}"
-        )
-    return document
+    if len(document.pages) != len(pages):
+        raise RuntimeError(f"overlay has {len(document.pages)} pages, not {len(pages)}")
+    return document, pages
 
 
 def placed(document: Any) -> dict[int, tuple[Any, Any]]:
     """Each slot of an overlay document: index -> (its laid-out box, its page box)."""
-    found = {}
+    found: dict[int, tuple[Any, Any]] = {}
+    if document is None:
+        return found
     for page, index, box in _slot_boxes(document, "data-stamp"):
         found[int(index)] = (getattr(box, "_box", box), document.pages[page]._page_box)
     return found
@@ -247,7 +255,7 @@ def _measure(html: str, paper: str) -> tuple[Any, Skeleton]:
     # Calibrate: the overlay sets each slot's text in a box of its own, whose first baseline
     # can sit a little off the skeleton's (vertical alignment in table cells, line boxes with
     # fractions); measure that offset once with the measured content and shift the slot by it.
-    overlay = render_overlay(draft, range(len(slots)), measured)
+    overlay, _ = render_overlay(draft, range(len(slots)), measured)
     boxes = placed(overlay)
     shifted = []
     for index, (slot, want) in enumerate(zip(slots, first)):
@@ -278,67 +286,104 @@ def _reservoir(content: str) -> str:
     return "".join(parts)
 
 
-def _each_digit(content: str, digit: Callable[[int, str], str]) -> str:
-    """A slot's markup with its k-th digit d of text replaced by digit(k, d)."""
+def _other_code(content: str, capitals: bool = False) -> str:
+    """A slot's markup with other digits in its text — with `capitals`, other digits and
+    capitals, a digit's place taken by a capital and the other way round — a probe for
+    templates: the k-th character moves 3k + 1 (7k + 3) places on in its alphabet."""
     count = iter(range(1 << 30))
-    return fragments.MARKUP_OR_DIGIT.sub(
-        lambda m: m.group(1) or digit(next(count), m.group(0)), content
-    )
+    chars, step, start = (CODE, 7, 3) if capitals else (DIGITS, 3, 1)
+
+    def other(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(1)
+        return chars[(chars.index(m.group(0)) + step * next(count) + start) % len(chars)]
+
+    return (fragments.MARKUP_OR_CODE if capitals else fragments.MARKUP_OR_DIGIT).sub(other, content)
+
+
+def _twins(slots: tuple[Slot, ...], whole: frozenset[int]) -> dict[int, int]:
+    """Slots that are drawn the same as an earlier one (the same name, so the same content,
+    style and box: the version in each page's footer): index -> the earlier one's index."""
+    first: dict[Slot, int] = {}
+    twins = {}
+    for index, slot in enumerate(slots):
+        if index in whole:
+            continue
+        key = replace(slot, page=0)
+        if key in first:
+            twins[index] = first[key]
+        else:
+            first[key] = index
+    return twins
 
 
 def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skeleton:
     """Lay out a rendered template once with its slots hidden (see the module docstring).
 
-    `html` is one student's document (the reference). Its slot contents are used to measure
-    where each slot's text starts, so that every student's text later lands exactly where a
-    full render of their own document would put it; and they are painted (not drawn) into the
-    skeleton's fonts, so that the skeleton embeds their glyphs and, for each of their fonts,
-    all ten digits: any student's numbers and codes are then drawn in the skeleton's fonts.
+    `html` is the neutral sheet's document (the reference). Its slot contents are used to
+    measure where each slot's text starts, so that every student's text later lands exactly
+    where a full render of their own document would put it; and they are painted (not drawn)
+    into the skeleton's fonts with the characters of their kinds (`_reservoir`), so that the
+    skeleton embeds them: the students' numbers and codes are drawn in the skeleton's fonts.
     """
     document, draft = _measure(html, paper)
     contents = slot_contents(html)
     indices = range(len(draft.slots))
     fonts = document.fonts  # WeasyPrint's font table of the skeleton: what it will embed
 
-    def paint_all(variant: Mapping[str, str]) -> dict[int, Fragment | None]:
-        return {
-            index: fragments.paint(box, page, fonts)
-            for index, (box, page) in placed(render_overlay(draft, indices, html, variant)).items()
-        }
+    def paint_all(variant: Mapping[str, str], only: Iterable[int] = indices) -> dict:
+        overlay = render_overlay(draft, only, html, variant)[0] if only else None
+        return {k: fragments.paint(box, page, fonts) for k, (box, page) in placed(overlay).items()}
 
     reference = paint_all(contents)
     paint_all({k: _reservoir(v) for k, v in contents.items()})
-    probe_contents = {
-        k: _each_digit(v, lambda k, d: DIGITS[(int(d) + 3 * k + 1) % 10])
-        for k, v in contents.items()
-    }
-    probe = paint_all(probe_contents)
+    # Probes: other digits in every slot; other digits and capitals in the slots that have
+    # capitals. A slot is templated only if its template reproduces a probe.
+    probes = {k: _other_code(v) for k, v in contents.items()}
+    probe = paint_all(probes)
+    coded = [k for k in indices if any(c in CAPITALS for c in variable(contents.get(
+        draft.slots[k].name, ""), True))]  # fmt: skip
+    code_probes = {k: _other_code(v, capitals=True) for k, v in contents.items()}
+    code_probe = paint_all(code_probes, coded)
     pdf = stamped.prepare(
         document.write_pdf(pdf_identifier=True, finisher=add_fields if forms else None)
     )
     glyphs = fragments.font_glyphs(document.fonts)
-    codes = digit_codes(glyphs)
+    codes = fill_codes(glyphs)
 
     # A slot drawn with more than fonts (the diagram's SVG) is always laid out as a PDF of
-    # its own; a slot of fragments is templated if its digits check out on the probe.
+    # its own; a slot of fragments is templated if a template reproduces its probe: with its
+    # capitals filled in too (a code in a monospaced font) if it can, else its digits only.
     whole = frozenset(i for i in indices if reference.get(i) is None)
     templates = {}
-    for index in indices:
-        fragment, content = reference.get(index), contents.get(draft.slots[index].name, "")
-        if fragment is None:
-            continue
-        template = Template.of(fragment, content, glyphs)
-        check = probe.get(index)
-        if template is not None and check is not None:
-            name = draft.slots[index].name
-            if template.fill(digits(probe_contents.get(name, "")), codes) == check:
-                templates[(index, shape(content))] = template
-    return replace(draft, pdf=pdf, fonts=glyphs, templates=templates, whole=whole)
+    modes = {}
+    for k in indices:
+        name = draft.slots[k].name
+        content = contents.get(name, "")
+        for capitals, variant, check in ((True, code_probes, code_probe), (False, probes, probe)):
+            fragment, painted = reference.get(k), check.get(k)
+            if fragment is None or painted is None:
+                continue
+            template = Template.of(fragment, content, codes, glyphs, capitals)
+            if template and template.fill(variable(variant[name], capitals), codes) == painted:
+                templates[(k, shape(content, capitals))] = template
+                modes[k] = capitals
+                break
+    return replace(
+        draft, pdf=pdf, fonts=glyphs, templates=templates, whole=whole, modes=modes,
+        twins=_twins(draft.slots, whole),
+    )  # fmt: skip
 
 
-def digit_codes(glyphs: Mapping[str, FontGlyphs]) -> dict[str, dict[str, bytes]]:
-    """The digits' glyph codes of each font that has all ten with one width."""
-    return {name: codes for name, g in glyphs.items() if (codes := g.digit_codes()) is not None}
+def fill_codes(glyphs: Mapping[str, FontGlyphs]) -> dict[str, dict[str, bytes]]:
+    """Per font, the glyph codes of the characters a template may fill in: its digits if all
+    ten have one width; its digits and capitals if all 36 have one (a monospaced font)."""
+    found = {}
+    for name, g in glyphs.items():
+        codes = g.codes(CODE) or g.codes(DIGITS)
+        if codes:
+            found[name] = codes
+    return found
 
 
 def save(skeleton: Skeleton, path: Path) -> Path:
