@@ -431,3 +431,16 @@ def test_print_files_write_what_the_documents_share_once(class_set, kind):
     assert sorted(font_files(merged)) == sorted(distinct)
     raw = merged.read_bytes()
     assert b"/ObjStm" in raw and b"/XRef" in raw
+
+
+def test_files_do_not_depend_on_the_number_of_workers(tmp_path):
+    """A run in two worker processes (each learning its own templates from the sheets it is
+    given) writes the same bytes as the same run in this process."""
+    generate(Settings(n=5, seed=41), tmp_path / "one", jobs=1)
+    done = run_cli("--n", "5", "--seed", "41", "--out", str(tmp_path / "two"), "--jobs", "2",
+                   "--quiet")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.pdf"))
+    assert len(files) == 12
+    for rel in files:
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
