@@ -5,17 +5,18 @@ own costs about as much again (font subsets, objects). This module saves both:
 
 - `paint` draws one laid-out slot with WeasyPrint's own painter into a `Fragment`: content-stream
   bytes in the page's CSS pixel space that name fonts by WeasyPrint's resource names. The fonts
-  are the skeleton's (`SkeletonFonts`): the skeleton embeds every glyph its reference student's
-  slots use and all ten digits of each of their fonts, so that a slot of numbers and codes
-  needs no font of its own. A slot whose drawing needs anything else (a glyph the skeleton lacks,
-  a group or image: the network diagram's SVG) is not a fragment; it is laid out as a small
-  overlay PDF of its own instead (`stamping`).
-- A slot's layout does not depend on which digits its text has: the fonts' digits all have one
-  width and no kerning (checked on the skeleton, `Template.check`). So a fragment painted
-  for one student is a `Template` for every student whose slot has the same markup with other
-  digits (the same `shape`): filling in their digits' glyph codes gives the bytes painting
-  would give, in microseconds instead of a layout. A template is kept only if the digits it
-  drew are the digits of the slot's text in the same order (`Template.of`).
+  are the skeleton's (`SkeletonFonts`): the skeleton embeds the glyphs of its neutral sheet's
+  slots and, for each text run, every character of its kinds (`reservoir`: digits, capitals,
+  small letters), so that numbers, codes and plain names need no font of their own. A slot
+  whose drawing needs anything else (a glyph the skeleton lacks; a group or image: the network
+  diagram's SVG) is not a fragment; it is laid out as a small PDF of its own (`overlays`).
+- A slot's layout does not depend on which digits its text has: a font's digits have one width
+  and no kerning (checked for each slot on the skeleton, with a probe: `other_code`). So a
+  fragment painted for one student is a `Template` for every student whose slot has the same
+  markup with other digits (the same `shape`): filling in their digits' glyph codes gives the
+  bytes painting would give, in microseconds instead of a layout. In a monospaced font the same
+  holds for digits and capitals together (a version code). A template is kept only if the
+  characters it drew are those of the slot's text, in the same order (`Template.of`, `orderly`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,42 @@ def text(html: str) -> str:
     return unescape(_TAGS.sub("", html))
 
 
+_SMALL = "abcdefghijklmnopqrstuvwxyz"
+_NUMBER = DIGITS + ".,\u2212"  # a number's characters, decimal comma and minus sign included
+_RESERVOIR = (  # (what a text run has, what is then added to the skeleton's fonts)
+    (set(DIGITS), _NUMBER),
+    (set(CAPITALS), CAPITALS + _NUMBER),  # codes, IDs: X7K2
+    (set(_SMALL), _SMALL),
+)
+
+
+def reservoir(content: str) -> str:
+    """A slot's markup with each text run followed by the characters of the kinds it has
+    (numbers, capitals, small letters): painted into the skeleton's fonts, so that the
+    students' numbers, codes, IDs and plain Latin names need no font of their own (the
+    neutral sheet's name and ID are "Xx" and "Xx0")."""
+    parts = re.split(r"(<[^>]*>)", content)
+    for k in range(0, len(parts), 2):
+        run = parts[k]
+        parts[k] = run + "".join(added for has, added in _RESERVOIR if has & set(run))
+    return "".join(parts)
+
+
+def other_code(content: str, capitals: bool = False) -> str:
+    """A slot's markup with other digits in its text — with `capitals`, other digits and
+    capitals, a digit's place taken by a capital and the other way round — a probe for
+    templates: the k-th character moves 3k + 1 (7k + 3) places on in its alphabet."""
+    count = iter(range(1 << 30))
+    chars, step, start = (CODE, 7, 3) if capitals else (DIGITS, 3, 1)
+
+    def other(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(1)
+        return chars[(chars.index(m.group(0)) + step * next(count) + start) % len(chars)]
+
+    return (MARKUP_OR_CODE if capitals else MARKUP_OR_DIGIT).sub(other, content)
+
+
 @dataclass(frozen=True)
 class FontGlyphs:
     """What the skeleton embeds of one font: each glyph's width (/W) and text (ToUnicode)."""
@@ -90,6 +127,17 @@ def font_glyphs(fonts: Mapping[Any, Any]) -> dict[str, FontGlyphs]:
         widths = {**(known.widths if known else {}), **font.widths}
         to_unicode = {**(known.to_unicode if known else {}), **font.to_unicode}
         found[font.hash] = FontGlyphs(widths, to_unicode, font.bitmap)
+    return found
+
+
+def fill_codes(glyphs: Mapping[str, FontGlyphs]) -> dict[str, dict[str, bytes]]:
+    """Per font, the glyph codes of the characters a template may fill in: its digits if all
+    ten have one width; its digits and capitals if all 36 have one (a monospaced font)."""
+    found = {}
+    for name, g in glyphs.items():
+        codes = g.codes(CODE) or g.codes(DIGITS)
+        if codes:
+            found[name] = codes
     return found
 
 
@@ -198,7 +246,7 @@ class Template:
         capitals: bool = False,
     ) -> Template | None:
         """The template of a fragment painted from `content`, if its digits (and capitals)
-        were drawn in order, each in a font whose `codes` (`stamping.fill_codes`) has it."""
+        were drawn in order, each in a font whose `codes` (`fill_codes`) has it."""
         chars = CODE if capitals else DIGITS
         gaps: list[tuple[int, str]] = []
         drawn = []

@@ -3,7 +3,8 @@
 `StampedDocument(skeleton).pdf(html)` takes the student's rendered template and
 
 1. fills the slots whose shape (markup, digits aside) it has seen with the student's digits
-   (`fragments.Template`): no layout at all — most slots of most students;
+   (`fragments.Template`): no layout at all — most slots of most students; a slot the same as
+   an earlier one (the code in each page's footer) is drawn as that one;
 2. lays the other slots out in one overlay (WeasyPrint) and paints each in the skeleton's fonts
    (`fragments.paint`); each becomes a template for the students after;
 3. writes the slots of that overlay that need more than the skeleton's fonts — an SVG (the
@@ -11,7 +12,7 @@
 4. has `stamped.Stamper` put it all over the skeleton's pages.
 
 Which slot takes which way depends only on the student's text and the skeleton, and a template
-gives the bytes painting would (checked on the skeleton, and by tests/test_generate.py): the
+gives the bytes painting would (checked on the skeleton, and by tests/test_stamping.py): the
 output does not depend on which students a worker made before.
 """
 
@@ -63,7 +64,7 @@ class StampedDocument:
     def __init__(self, skeleton: Skeleton):
         self.skeleton = skeleton
         self.templates: dict[tuple[int, str], Template] = dict(skeleton.templates)
-        self.codes = stamping.fill_codes(skeleton.fonts)
+        self.codes = fragments.fill_codes(skeleton.fonts)
         self._fonts: SkeletonFonts | None = None
         self._stamper: Stamper | None = None
 
@@ -78,7 +79,14 @@ class StampedDocument:
             if template is not None:
                 self.templates[key] = template
 
-    def _lay_out(self, html, contents, indices, drawn, apart) -> tuple[Any, list[int]]:
+    def _lay_out(
+        self,
+        html: str,
+        contents: dict[str, str],
+        indices: list[int],
+        drawn: dict[int, Fragment],
+        apart: set[int],
+    ) -> tuple[Any, list[int]]:
         """Lay these slots out and paint each: into `drawn`, or, if it needs more than the
         skeleton's fonts, into `apart`. Returns the overlay and its pages' skeleton pages."""
         if self._fonts is None:

@@ -15,7 +15,8 @@ and `stamped.Stamper` puts them over the skeleton's pages.
 
 Here: the skeleton (`render_skeleton`, `save`, `load_file`) and the overlay documents that lay
 slots out on pages of the skeleton's size (`render_overlay`). tests/test_generate.py checks that
-every word of a stamped document is where the full render puts it.
+every word of a stamped document is where the full render puts it; tests/test_stamping.py that
+templates give the bytes painting gives.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import functools
 import pickle
 import re
-import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from html import escape, unescape
@@ -34,7 +34,7 @@ import weasyprint
 
 from ..files import write_atomic
 from . import fragments, stamped
-from .fragments import CAPITALS, CODE, DIGITS, FontGlyphs, Template, shape, variable
+from .fragments import CAPITALS, FontGlyphs, Template, shape, variable
 from .render import BASE_URL, add_fields, font_config, stylesheets
 
 SLOT = re.compile(r'data-slot="([^"]+)"[^>]*><!--slot-->(.*?)<!--/slot-->', re.S)
@@ -266,41 +266,6 @@ def _measure(html: str, paper: str) -> tuple[Any, Skeleton]:
     return document, replace(draft, slots=tuple(shifted))
 
 
-_NUMBER = DIGITS + ".,\u2212"  # a number's characters, decimal comma and minus sign included
-_RESERVOIR = (  # (what a text run has, what is then added to the skeleton's fonts)
-    (set(DIGITS), _NUMBER),
-    (set(string.ascii_uppercase), string.ascii_uppercase + _NUMBER),  # codes, IDs: X7K2
-    (set(string.ascii_lowercase), string.ascii_lowercase),
-)
-
-
-def _reservoir(content: str) -> str:
-    """A slot's markup with each text run followed by the characters of the kinds it has
-    (numbers, capitals, small letters): painted into the skeleton's fonts, so that the
-    students' numbers, codes, IDs and plain Latin names need no font of their own (the
-    neutral sheet's name and ID are "Xx" and "Xx0")."""
-    parts = re.split(r"(<[^>]*>)", content)
-    for k in range(0, len(parts), 2):
-        run = parts[k]
-        parts[k] = run + "".join(added for has, added in _RESERVOIR if has & set(run))
-    return "".join(parts)
-
-
-def _other_code(content: str, capitals: bool = False) -> str:
-    """A slot's markup with other digits in its text — with `capitals`, other digits and
-    capitals, a digit's place taken by a capital and the other way round — a probe for
-    templates: the k-th character moves 3k + 1 (7k + 3) places on in its alphabet."""
-    count = iter(range(1 << 30))
-    chars, step, start = (CODE, 7, 3) if capitals else (DIGITS, 3, 1)
-
-    def other(m: re.Match) -> str:
-        if m.group(1):
-            return m.group(1)
-        return chars[(chars.index(m.group(0)) + step * next(count) + start) % len(chars)]
-
-    return (fragments.MARKUP_OR_CODE if capitals else fragments.MARKUP_OR_DIGIT).sub(other, content)
-
-
 def _twins(slots: tuple[Slot, ...], whole: frozenset[int]) -> dict[int, int]:
     """Slots that are drawn the same as an earlier one (the same name, so the same content,
     style and box: the version in each page's footer): index -> the earlier one's index."""
@@ -323,8 +288,8 @@ def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skelet
     `html` is the neutral sheet's document (the reference). Its slot contents are used to
     measure where each slot's text starts, so that every student's text later lands exactly
     where a full render of their own document would put it; and they are painted (not drawn)
-    into the skeleton's fonts with the characters of their kinds (`_reservoir`), so that the
-    skeleton embeds them: the students' numbers and codes are drawn in the skeleton's fonts.
+    into the skeleton's fonts with the characters of their kinds (`fragments.reservoir`), so
+    that the skeleton embeds them: the students' numbers and codes are drawn in its fonts.
     """
     document, draft = _measure(html, paper)
     contents = slot_contents(html)
@@ -336,20 +301,20 @@ def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skelet
         return {k: fragments.paint(box, page, fonts) for k, (box, page) in placed(overlay).items()}
 
     reference = paint_all(contents)
-    paint_all({k: _reservoir(v) for k, v in contents.items()})
+    paint_all({k: fragments.reservoir(v) for k, v in contents.items()})
     # Probes: other digits in every slot; other digits and capitals in the slots that have
     # capitals. A slot is templated only if its template reproduces a probe.
-    probes = {k: _other_code(v) for k, v in contents.items()}
+    probes = {k: fragments.other_code(v) for k, v in contents.items()}
     probe = paint_all(probes)
     coded = [k for k in indices if any(c in CAPITALS for c in variable(contents.get(
         draft.slots[k].name, ""), True))]  # fmt: skip
-    code_probes = {k: _other_code(v, capitals=True) for k, v in contents.items()}
+    code_probes = {k: fragments.other_code(v, capitals=True) for k, v in contents.items()}
     code_probe = paint_all(code_probes, coded)
     pdf = stamped.prepare(
         document.write_pdf(pdf_identifier=True, finisher=add_fields if forms else None)
     )
     glyphs = fragments.font_glyphs(document.fonts)
-    codes = fill_codes(glyphs)
+    codes = fragments.fill_codes(glyphs)
 
     # A slot drawn with more than fonts (the diagram's SVG) is always laid out as a PDF of
     # its own; a slot of fragments is templated if a template reproduces its probe: with its
@@ -373,17 +338,6 @@ def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skelet
         draft, pdf=pdf, fonts=glyphs, templates=templates, whole=whole, modes=modes,
         twins=_twins(draft.slots, whole),
     )  # fmt: skip
-
-
-def fill_codes(glyphs: Mapping[str, FontGlyphs]) -> dict[str, dict[str, bytes]]:
-    """Per font, the glyph codes of the characters a template may fill in: its digits if all
-    ten have one width; its digits and capitals if all 36 have one (a monospaced font)."""
-    found = {}
-    for name, g in glyphs.items():
-        codes = g.codes(CODE) or g.codes(DIGITS)
-        if codes:
-            found[name] = codes
-    return found
 
 
 def save(skeleton: Skeleton, path: Path) -> Path:
