@@ -203,7 +203,7 @@ def test_stamped_worksheets_carry_no_answers(class_set):
         assert given <= numbers, "the given values at least should be found"
         leaked = [
             (other.version, step.id, text)
-            for other in class_set.sheets  # the skeleton was laid out from the first sheet
+            for other in class_set.sheets  # no sheet's values, the own nor the others'
             for step in other.variant.steps
             for text in (f"{abs(step.value):.{d}f}" for d in (2, 3, 4, 5))
             if text in numbers and text not in given
