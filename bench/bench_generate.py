@@ -1,17 +1,25 @@
-"""Benchmark: the real `bpquiz generate` for a class of 30 and of 300, as a subprocess.
+"""Benchmark: the real `bpquiz generate` as a subprocess, for one student and for classes.
 
-    python bench/bench_generate.py [--n 30 300] [--repeat 3] [--jobs N]
+    python bench/bench_generate.py [--n 30 300] [--repeat 3] [--jobs N] [--cache both|cold|warm]
 
-For each n it runs `python -m bpquiz generate --n N --seed 2026 --quiet` into a fresh temporary
-folder and reports:
+For each n (and n=2, for the fixed cost) it runs `python -m bpquiz generate --n N --seed 2026
+--quiet` into a fresh temporary folder and reports:
 
-- wall time (best and median of --repeat runs);
+- wall time, best and median of --repeat runs, and CPU time (all processes, user + system);
+- cold: each run with an empty skeleton cache (BPQUIZ_CACHE: a new temporary folder), so the
+  run builds its skeletons; warm: with a cache that a first, untimed run filled, as every run
+  after the first on a machine;
+- the cost per student, (wall(n) - wall(2)) / (n - 2), and the fixed cost (start-up, key,
+  skeletons, print files), wall(2) - 2 × that, from the best runs (n=2 is the smallest run with
+  a process pool, as a class; a class of one renders in the main process);
 - peak RSS of the largest single process (ru_maxrss of the waited-for children: the parent or
-  one rendering worker), the figure `/usr/bin/time -v` prints;
-- peak RSS of the whole process tree, summed, sampled from /proc every 20 ms.
+  one rendering worker), the figure `/usr/bin/time -v` prints, and of the whole process tree,
+  summed, sampled from /proc every 20 ms;
+- file sizes: the median worksheet and solution, and both print files.
 
-Targets (issue 3): n=30 in ≤ 6 s wall on the 2-core reference machine, all cores used; memory
-flat in n (peak RSS at n=300 ≤ 1.5 × at n=30).
+Targets (issue 10): n=30 in ≤ 4 s wall on the 2-core reference machine (fixed cost ≤ 1.5 s,
+≤ 0.08 s per student), n=1000 in ≤ 60 s; memory flat in n (peak RSS at the largest n ≤ 1.5 × at
+n=30). The machine is shared: compare best figures, and repeat.
 """
 
 from __future__ import annotations
@@ -53,14 +61,26 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
-def run_once(n: int, jobs: int | None) -> tuple[float, int, int, float]:
-    """(wall s, peak RSS of one process kB, peak RSS of the process tree kB, CPU s)."""
+def sizes(out: Path) -> dict[str, int]:
+    """Median per-student file size of each kind, and the print files, in bytes."""
+    found = {}
+    for kind in ("worksheets", "solutions"):
+        files = [p.stat().st_size for p in (out / kind).glob("*.pdf")]
+        found[kind] = int(statistics.median(files)) if files else 0
+        printed = out / "print" / f"{kind}.pdf"
+        found[f"print/{kind}"] = printed.stat().st_size if printed.exists() else 0
+    return found
+
+
+def run_once(n: int, jobs: int | None, cache: Path) -> tuple[float, int, int, float, dict]:
+    """(wall s, peak RSS of one process kB, of the process tree kB, CPU s, file sizes)."""
     with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
         cmd = [sys.executable, "-m", "bpquiz", "generate", "--n", str(n), "--seed", "2026",
-               "--out", str(Path(tmp) / "out"), "--quiet"]  # fmt: skip
+               "--out", str(out), "--quiet"]  # fmt: skip
         if jobs:
             cmd += ["--jobs", str(jobs)]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "BPQUIZ_CACHE": str(cache)}
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
         start = time.perf_counter()
@@ -86,7 +106,21 @@ def run_once(n: int, jobs: int | None) -> tuple[float, int, int, float]:
         # run raises it, a smaller one does not: run the sizes in increasing order.
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak_one = max(usage.ru_maxrss, before)
-        return wall, peak_one, peak_tree, usage.ru_utime + usage.ru_stime - cpu_before
+        cpu = usage.ru_utime + usage.ru_stime - cpu_before
+        return wall, peak_one, peak_tree, cpu, sizes(out)
+
+
+def runs(n: int, args: argparse.Namespace, mode: str, scratch: Path) -> list[tuple]:
+    """--repeat runs of one n: each with an empty cache (cold) or with a filled one (warm)."""
+    if mode == "warm":
+        cache = scratch / "warm"
+        if not cache.exists():
+            run_once(2, args.jobs, cache)  # fills the cache; not timed
+        return [run_once(n, args.jobs, cache) for _ in range(args.repeat)]
+    found = []
+    for k in range(args.repeat):
+        found.append(run_once(n, args.jobs, scratch / f"cold-{n}-{k}"))
+    return found
 
 
 def main() -> None:
@@ -94,29 +128,51 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[30, 300])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--cache", choices=("both", "cold", "warm"), default="both")
     args = parser.parse_args()
+    modes = ("cold", "warm") if args.cache == "both" else (args.cache,)
 
     print(f"bpquiz generate benchmark: {os.cpu_count()} cores, jobs={args.jobs or 'all'}, "
           f"best/median of {args.repeat}")  # fmt: skip
-    results = {}
-    for n in sorted(args.n):
-        runs = [run_once(n, args.jobs) for _ in range(args.repeat)]
-        walls = [r[0] for r in runs]
-        one = max(r[1] for r in runs) / 1024
-        tree = max(r[2] for r in runs) / 1024
-        cores = statistics.median(r[3] / r[0] for r in runs)
-        results[n] = (min(walls), one, tree)
-        print(f"n={n:<4} wall {min(walls):6.2f} s best, {statistics.median(walls):6.2f} s median"
-              f" ({min(walls) / n * 1000:3.0f} ms/student, {cores:.2f} cores busy)"
-              f"   peak RSS {one:4.0f} MB one process, {tree:4.0f} MB all processes")  # fmt: skip
-    if len(results) > 1:
-        small, large = min(results), max(results)
-        one = results[large][1] / results[small][1]
-        every = results[large][2] / results[small][2]
-        print(f"memory n={large} / n={small}: one process ×{one:.2f}, "
+    ns = sorted({2, *args.n})
+    best: dict[tuple[str, int], float] = {}
+    memory: dict[int, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for n in ns:
+            for mode in modes:
+                found = runs(n, args, mode, Path(scratch))
+                walls = [r[0] for r in found]
+                one = max(r[1] for r in found) / 1024
+                tree = max(r[2] for r in found) / 1024
+                cpu = min(r[3] for r in found)
+                best[(mode, n)] = min(walls)
+                seen = memory.get(n, (0.0, 0.0))
+                memory[n] = (max(one, seen[0]), max(tree, seen[1]))
+                print(f"n={n:<5} {mode}  wall {min(walls):6.2f} s best, "
+                      f"{statistics.median(walls):6.2f} s median, CPU {cpu:6.1f} s"
+                      f"   peak RSS {one:4.0f} MB one process, "
+                      f"{tree:4.0f} MB all processes")  # fmt: skip
+            if n > 2:
+                s = found[-1][4]
+                print(f"        sizes: worksheet {s['worksheets'] / 1024:.0f} KB, solution "
+                      f"{s['solutions'] / 1024:.0f} KB; print/worksheets.pdf "
+                      f"{s['print/worksheets'] / 1024:.0f} KB, print/solutions.pdf "
+                      f"{s['print/solutions'] / 1024:.0f} KB")  # fmt: skip
+    for mode in modes:
+        for n in ns[1:]:
+            per = (best[(mode, n)] - best[(mode, 2)]) / (n - 2)
+            fixed = best[(mode, 2)] - 2 * per
+            print(f"{mode} n={n}: {per * 1000:.0f} ms wall per student, fixed cost {fixed:.2f} s"
+                  f"   (targets ≤ 80 ms, ≤ 1.5 s)")  # fmt: skip
+    large = max(ns)
+    if large > 30 and 30 in memory:
+        one, every = (memory[large][k] / memory[30][k] for k in (0, 1))
+        print(f"memory n={large} / n=30: one process ×{one:.2f}, "
               f"all processes ×{every:.2f}   (target ≤ 1.5)")  # fmt: skip
-    if 30 in results:
-        print(f"n=30 wall {results[30][0]:.2f} s   (target ≤ 6 s)")
+    for n, target in ((30, 4), (1000, 60)):
+        for mode in modes:
+            if (mode, n) in best:
+                print(f"n={n} {mode} wall {best[(mode, n)]:.2f} s   (target ≤ {target} s)")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ The run, in order:
    version code bound to it under a new random secret (`codes.bound_codes`), pair them with the
    roster's students if any (or, `--from-key`, take the sheets and secret of an earlier run);
 2. write the key (key.json, key.csv, answers-template.csv) — the source of truth, first;
-3. lay out, once per run, the part of each document kind that all students share (a skeleton,
-   the two built side by side), saved to a temporary file that each worker reads once;
+3. lay out the part of each document kind that all students share (a skeleton, the two built
+   side by side) from a neutral sheet — no student's numbers, code or name — so that it can be
+   kept between runs (`documents.skeleton_cache`); saved to a temporary file that each worker
+   reads once;
 4. render every student's worksheet and solution, stamped on its skeleton; the worker writes
    the PDF itself, so this process never holds them;
 5. as soon as all documents of a kind are written, merge them into print/worksheets.pdf or
@@ -37,7 +39,7 @@ from .exercise.options import example_given
 from .exercise.solve import solve
 from .exercise.variants import draw_variant, problems
 from .files import write_atomic
-from .pool import Pool, workers_for
+from .pool import Completions, Pool, workers_for
 from .roster import Student
 
 KINDS = ("worksheet", "solution")
@@ -157,6 +159,22 @@ class Done:
     index: int
     version: str
     error: str = ""  # empty when the document was written; else "<kind>: <what went wrong>"
+
+
+NEUTRAL_CODE = "XXXXXX"
+
+
+def neutral_job(settings: Settings, first: Job) -> Job:
+    """The sheet a run's skeletons are laid out from: sheet 0 of seed 0, code XXXXXX, and, in a
+    roster run, a placeholder name and ID. It shares every student's layout and none of their
+    text, so that a skeleton depends on no student (and neither on the seed)."""
+    variant = draw_variant(
+        settings.exercise, 0, 0, settings.decimals, settings.learning_rate, NEUTRAL_CODE
+    )
+    return Job(
+        -1, NEUTRAL_CODE, dict(variant.given),
+        "Xx0" if first.student_id else "", "Xx" if first.name else "",
+    )  # fmt: skip
 
 
 def _warm_up(paper: str, lang: str, in_worker: bool) -> None:
@@ -296,23 +314,31 @@ class _Pipeline:
         settings = self.settings
         warm = (settings.paper, settings.lang)
         with Pool(workers_for(jobs, len(self.jobs)), _warm_up, warm) as pool:
-            # The skeletons come from the run's first sheet, so that the output does not depend
-            # on how sheets are shared out among workers.
+            # The skeletons come from a neutral sheet, not from a student: the output does not
+            # depend on how sheets are shared out among workers, nor a kept skeleton on the run.
+            neutral = neutral_job(settings, self.jobs[0])
             pending = {
-                pool.submit(build_skeleton, kind, self.jobs[0], settings,
+                pool.submit(build_skeleton, kind, neutral, settings,
                             self.scratch / f"{kind}.skeleton", what=f"the {kind} layout"):
                 ("skeleton", kind, None)
                 for kind in KINDS
             }  # fmt: skip
+            done = Completions()
+            for future in pending:
+                done.add(future)
             while pending:
-                for future in sorted(pool.wait(pending), key=lambda f: pending[f][:2][::-1]):
-                    stage, kind, job = pending.pop(future)
-                    if stage == "skeleton":
-                        pending.update(self.documents(pool, kind, future))
-                    elif stage == "document":
-                        pending.update(self.document_done(pool, kind, pool.result(future)))
-                    else:
-                        self.merged(pool, kind, future)
+                future = done.next()
+                stage, kind, job = pending.pop(future)
+                if stage == "skeleton":
+                    new = self.documents(pool, kind, future)
+                elif stage == "document":
+                    new = self.document_done(pool, kind, pool.result(future))
+                else:
+                    new = {}
+                    self.merged(pool, kind, future)
+                pending.update(new)
+                for future in new:
+                    done.add(future)
         self.result.failed = sorted(self.failed.values(), key=lambda d: d.index)
         if self.merge_errors:
             raise GenerateError(

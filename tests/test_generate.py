@@ -203,7 +203,7 @@ def test_stamped_worksheets_carry_no_answers(class_set):
         assert given <= numbers, "the given values at least should be found"
         leaked = [
             (other.version, step.id, text)
-            for other in class_set.sheets  # the skeleton was laid out from the first sheet
+            for other in class_set.sheets  # no sheet's values, the own nor the others'
             for step in other.variant.steps
             for text in (f"{abs(step.value):.{d}f}" for d in (2, 3, 4, 5))
             if text in numbers and text not in given
@@ -394,3 +394,79 @@ def test_a_failing_print_merge_is_one_line_and_keeps_the_documents(tmp_path, mon
     assert "\n" not in str(e.value)
     assert len(list((tmp_path / "worksheets").glob("*.pdf"))) == 2
     assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
+
+
+def embedded_subsets(pdf: Path) -> dict[str, set[bytes]]:
+    """Each subset tag of a PDF's embedded fonts -> the MD5s of the font files under it."""
+    import hashlib
+
+    import pikepdf
+
+    found: dict[str, set[bytes]] = {}
+    with pikepdf.open(pdf) as doc:
+        for obj in doc.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                file = next((obj[k] for k in ("/FontFile2", "/FontFile3") if k in obj), None)
+                if file is not None and "+" in str(obj.FontName):
+                    digest = hashlib.md5(file.read_bytes()).digest()
+                    found.setdefault(str(obj.FontName).split("+")[0], set()).add(digest)
+    return found
+
+
+@pytest.mark.parametrize("kind", ["worksheets", "solutions"])
+def test_font_subsets_have_distinct_tags(class_set, kind):
+    """In a stamped document and in a print file, one subset tag always names one glyph set
+    (ISO 32000 9.6.4), although skeleton and overlay embed subsets of the same fonts."""
+    paths = [class_set.out / kind / f"{s.version}.pdf" for s in class_set.sheets]
+    for path in [*paths, class_set.out / "print" / f"{kind}.pdf"]:
+        subsets = embedded_subsets(path)
+        assert subsets, path
+        assert all(len(files) == 1 for files in subsets.values()), (path, subsets)
+
+
+def test_stamped_documents_use_object_streams(class_set):
+    """Stamped documents pack their small objects into compressed object streams."""
+    for kind in ("worksheets", "solutions"):
+        for sheet in class_set.sheets:
+            raw = (class_set.out / kind / f"{sheet.version}.pdf").read_bytes()
+            assert b"/ObjStm" in raw and b"/XRef" in raw, (kind, sheet.version)
+
+
+def font_files(pdf: Path) -> list[bytes]:
+    """The MD5 of each font file a PDF embeds, one entry per embedded stream."""
+    import hashlib
+
+    import pikepdf
+
+    with pikepdf.open(pdf) as doc:
+        return [
+            hashlib.md5(o.read_raw_bytes()).digest()
+            for o in doc.objects
+            if isinstance(o, pikepdf.Stream) and "/Length1" in o
+        ]
+
+
+@pytest.mark.parametrize("kind", ["worksheets", "solutions"])
+def test_print_files_write_what_the_documents_share_once(class_set, kind):
+    """A print file embeds each distinct font file of its documents once (the skeleton's fonts
+    are in every document), and packs its small objects into object streams."""
+    distinct = set()
+    for sheet in class_set.sheets:
+        distinct.update(font_files(class_set.out / kind / f"{sheet.version}.pdf"))
+    merged = class_set.out / "print" / f"{kind}.pdf"
+    assert sorted(font_files(merged)) == sorted(distinct)
+    raw = merged.read_bytes()
+    assert b"/ObjStm" in raw and b"/XRef" in raw
+
+
+def test_files_do_not_depend_on_the_number_of_workers(tmp_path):
+    """A run in two worker processes (each learning its own templates from the sheets it is
+    given) writes the same bytes as the same run in this process."""
+    generate(Settings(n=5, seed=41), tmp_path / "one", jobs=1)
+    key = str(tmp_path / "one" / "key.json")  # the same run again: its codes too
+    done = run_cli("--from-key", key, "--out", str(tmp_path / "two"), "--jobs", "2", "--quiet")
+    assert done.returncode == 0, done.stderr
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.pdf"))
+    assert len(files) == 12
+    for rel in files:
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel

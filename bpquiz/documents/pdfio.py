@@ -1,38 +1,33 @@
-"""PDF files built from other PDFs' objects: print files and stamped documents (pypdf).
+"""Print files: many per-student PDFs as one print job (streaming).
 
-- `merge_for_print(documents, target, forms)`: many per-student PDFs as one print job;
-- `Stamper(skeleton).stamp(overlay, field_values)`: a skeleton's pages with an overlay drawn on
-  top (see `bpquiz.render.render_skeleton`), as one student's document.
-
-Both write PDF front to back with a writer of their own rather than pypdf's PdfWriter: objects
-are copied with fresh numbers, stream data as it is (no re-compression), and the file's /ID is an
-MD5 of everything before the cross-reference table, so the same inputs give the same bytes.
+`merge_for_print(documents, target, forms)` writes PDF front to back with a writer of its own
+(`pdfwrite`) rather than pypdf's PdfWriter, so that only one input document is in memory at a
+time: objects are copied with fresh numbers, stream data as it is (no re-compression), packed
+into object streams, and what the documents share (the skeleton's fonts and drawing) is written
+once. The file's /ID is an MD5 of its content, so the same inputs give the same bytes. (A
+stamped document is made in `stamped`, with pikepdf: it is small and built in memory.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from pypdf import PdfReader
+import pikepdf
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
     DictionaryObject,
-    IndirectObject,
     NameObject,
     NumberObject,
-    StreamObject,
     TextStringObject,
 )
 
 from .. import __version__
 from ..files import open_atomic
-
-STAMP = NameObject("/bpqStamp")  # the overlay's name in a stamped page's /XObject resources
+from .pdfwrite import Copier, Writer
+from .pdfwrite import ref as _ref
 
 # The form fields' font: the standard Helvetica, which every PDF viewer has (nothing embedded),
 # under this resource name, and the fields' default appearance. WinAnsi has no minus sign (U+2212),
@@ -43,103 +38,6 @@ FIELD_ENCODING = {"/Type": "/Encoding", "/BaseEncoding": "/WinAnsiEncoding"}
 FIELD_DIFFERENCES = (127, "/minus")
 FIELD_FONT_NAME = "Helv"
 FIELD_APPEARANCE = f"/{FIELD_FONT_NAME} 11 Tf 0 g"
-
-
-def _ref(number: int) -> IndirectObject:
-    return IndirectObject(number, 0, None)  # type: ignore[arg-type]
-
-
-class _Writer:
-    """Numbered objects written as they come, then the cross-reference table and trailer."""
-
-    def __init__(self, out: IO[bytes], reserved: int):
-        self.out = out
-        self.offsets: dict[int, int] = {}
-        self.next_number = reserved + 1  # numbers 1..reserved are written last (catalog, ...)
-        self.position = 0
-        self.digest = hashlib.md5(usedforsecurity=False)
-        self._emit(b"%PDF-1.7\n%\xf0\x9f\x96\xa4\n")
-
-    def _emit(self, data: bytes) -> None:
-        self.out.write(data)
-        self.digest.update(data)
-        self.position += len(data)
-
-    def number(self) -> int:
-        self.next_number += 1
-        return self.next_number - 1
-
-    def object(self, number: int, obj: Any) -> None:
-        self.offsets[number] = self.position
-        buffer = io.BytesIO()
-        obj.write_to_stream(buffer)
-        self._emit(f"{number} 0 obj\n".encode() + buffer.getvalue() + b"\nendobj\n")
-
-    def finish(self, catalog: int, info: int) -> None:
-        """The cross-reference table and trailer; numbers never written are free entries."""
-        size = self.next_number
-        xref = self.position
-        lines = [f"xref\n0 {size}\n", "0000000000 65535 f \n"]
-        for n in range(1, size):
-            offset = self.offsets.get(n)
-            lines.append(
-                f"{offset:010d} 00000 n \n" if offset is not None else "0000000000 65535 f \n"
-            )
-        identifier = self.digest.hexdigest()  # of everything before the xref: deterministic
-        self._emit("".join(lines).encode())
-        self._emit(
-            f"trailer\n<< /Size {size} /Root {catalog} 0 R /Info {info} 0 R "
-            f"/ID [<{identifier}> <{identifier}>] >>\nstartxref\n{xref}\n%%EOF\n".encode()
-        )
-
-
-class _Copier:
-    """Copies one input file's objects into a `_Writer`, each input object once.
-
-    `numbers` maps input object numbers to output ones; a number registered in advance (pages)
-    is referred to but not copied when reached. `drain` writes what the copies referred to;
-    `edit` may change an object (a widget's /Parent, a field's /V) before it is written.
-    """
-
-    def __init__(self, writer: _Writer, edit: Callable[[int, Any], Any] | None = None):
-        self.writer = writer
-        self.numbers: dict[int, int] = {}
-        self.reserved: set[int] = set()
-        self.queue: list[tuple[int, Any]] = []
-        self.edit = edit
-
-    def reserve(self, indirect: Any) -> int:
-        number = self.numbers[indirect.idnum] = self.writer.number()
-        self.reserved.add(indirect.idnum)
-        return number
-
-    def ref(self, indirect: Any) -> IndirectObject:
-        if indirect.idnum not in self.numbers:
-            self.numbers[indirect.idnum] = self.writer.number()
-            self.queue.append((self.numbers[indirect.idnum], indirect))
-        return _ref(self.numbers[indirect.idnum])
-
-    def copy(self, obj: Any, skip: tuple[str, ...] = ()) -> Any:
-        if isinstance(obj, IndirectObject):
-            return self.ref(obj)
-        if isinstance(obj, StreamObject):
-            clone = StreamObject()
-            clone.update({k: self.copy(v) for k, v in obj.items() if k not in skip})
-            clone._data = obj._data  # still encoded: copied, not re-compressed
-            return clone
-        if isinstance(obj, DictionaryObject):
-            return DictionaryObject({k: self.copy(v) for k, v in obj.items() if k not in skip})
-        if isinstance(obj, ArrayObject):
-            return ArrayObject(self.copy(v) for v in obj)
-        return obj
-
-    def drain(self) -> None:
-        while self.queue:  # depth first, as read
-            number, indirect = self.queue.pop()
-            obj = self.copy(indirect.get_object())
-            if self.edit is not None:
-                obj = self.edit(number, obj)
-            self.writer.object(number, obj)
 
 
 def _field_font() -> DictionaryObject:
@@ -167,7 +65,7 @@ def merge_for_print(documents: Sequence[tuple[str, str, Path]], target: Path, fo
         return _PrintFile(f, forms).write(documents)
 
 
-class _PrintFile(_Writer):
+class _PrintFile(Writer):
     """A PDF written front to back from other PDFs' pages (see `merge_for_print`).
 
     The page tree, AcroForm, outline and cross-reference table are written last, from the
@@ -182,47 +80,51 @@ class _PrintFile(_Writer):
         self.pages: list[int] = []
         self.fields: list[int] = []
         self.bookmarks: list[tuple[str, int]] = []
+        self.shared: dict[bytes, int] = {}  # what the documents share is written once
 
     def write(self, documents: Sequence[tuple[str, str, Path]]) -> int:
         for version, bookmark, path in documents:
-            self._document(PdfReader(path), version, bookmark)
+            with pikepdf.open(path) as pdf:
+                self._document(pdf, version, bookmark)
         self._trailer()
         return len(self.pages)
 
-    def _document(self, reader: Any, version: str, bookmark: str) -> None:
+    def _document(self, pdf: pikepdf.Pdf, version: str, bookmark: str) -> None:
         parent = self.number() if self.forms else 0
         kids: list[int] = []
 
-        def adopt(number: int, obj: Any) -> Any:
+        def adopt(number: int, obj: Any) -> bytes:
             if (
-                isinstance(obj, DictionaryObject)
-                and obj.get("/Subtype") == "/Widget"
+                isinstance(obj, pikepdf.Dictionary)
+                and obj.get("/Subtype") == pikepdf.Name.Widget
                 and "/T" in obj
             ):
-                obj[NameObject("/Parent")] = _ref(parent)
                 kids.append(number)
-            return obj
+                return b" /Parent %d 0 R" % parent
+            return b""
 
         # Pages are numbered first, so that a reference to a page (a widget's /P) never pulls
         # the input's page tree along.
-        copier = _Copier(self, adopt if self.forms else None)
-        numbers = [copier.reserve(page.indirect_reference) for page in reader.pages]
+        copier = Copier(self, pdf, adopt if self.forms else None, self.shared)
+        pages = [page.obj for page in pdf.pages]
+        numbers = [copier.reserve(page) for page in pages]
         first = len(self.pages)
         box = None
-        skip = ("/Parent",) if self.forms else ("/Parent", "/Annots")
-        for page, number in zip(reader.pages, numbers):
-            clone = copier.copy(page, skip)
-            clone[NameObject("/Parent")] = _ref(self.PAGES)
-            self.object(number, clone)
+        for page, number in zip(pages, numbers):
+            clone = pikepdf.Dictionary(page)  # a copy: the same entries, references as they are
+            for key in ("/Parent",) if self.forms else ("/Parent", "/Annots"):
+                if key in clone:
+                    del clone[key]
+            copier.write(number, clone, b" /Parent %d 0 R" % self.PAGES)
             self.pages.append(number)
-            box = page.mediabox
+            box = [float(x) for x in page.MediaBox]
             copier.drain()  # everything this page uses, written as it is read
-        if len(reader.pages) % 2 and box is not None:
+        if len(pages) % 2 and box is not None:
             blank = self.number()
             self.object(blank, DictionaryObject({
                 NameObject("/Type"): NameObject("/Page"),
                 NameObject("/Parent"): _ref(self.PAGES),
-                NameObject("/MediaBox"): ArrayObject(NumberObject(round(float(x))) for x in box),
+                NameObject("/MediaBox"): ArrayObject(NumberObject(round(x)) for x in box),
                 NameObject("/Resources"): DictionaryObject(),
             }))  # fmt: skip
             self.pages.append(blank)
@@ -233,6 +135,7 @@ class _PrintFile(_Writer):
             }))  # fmt: skip
             self.fields.append(parent)
         self.bookmarks.append((bookmark, self.pages[first]))
+        self.flush()  # this document's small objects, as one object stream
 
     def _trailer(self) -> None:
         name = NameObject
@@ -280,100 +183,3 @@ class _PrintFile(_Writer):
             name("/Producer"): TextStringObject(f"bpquiz {__version__}"),
         }))  # fmt: skip
         self.finish(self.CATALOG, self.INFO)
-
-
-# --- stamped documents -------------------------------------------------------------------------
-
-
-class Stamper:
-    """A skeleton PDF, read once, stamped with one overlay per student.
-
-    The result is the skeleton (its pages, fields, outline) with each page's overlay drawn on
-    top as a form XObject — which keeps the overlay's own fonts and resource names apart from
-    the skeleton's — and the overlay's metadata (title, keywords: the student's version).
-    """
-
-    CATALOG, PAGES, INFO = range(1, 4)
-
-    def __init__(self, skeleton: bytes):
-        self.skeleton = PdfReader(io.BytesIO(skeleton))
-
-    def stamp(self, overlay: bytes, field_values: Mapping[str, str] = {}) -> bytes:
-        over = PdfReader(io.BytesIO(overlay))
-        if len(over.pages) != len(self.skeleton.pages):
-            raise ValueError(
-                f"overlay has {len(over.pages)} pages, skeleton {len(self.skeleton.pages)}"
-            )
-        out = io.BytesIO()
-        w = _Writer(out, reserved=3)
-        name = NameObject
-
-        def set_value(number: int, obj: Any) -> Any:
-            if isinstance(obj, DictionaryObject) and obj.get("/T") in field_values:
-                obj[name("/V")] = TextStringObject(field_values[obj["/T"]])
-            return obj
-
-        base = _Copier(w, set_value)
-        top = _Copier(w)
-        numbers = [base.reserve(page.indirect_reference) for page in self.skeleton.pages]
-        for page, stamp, number in zip(self.skeleton.pages, over.pages, numbers):
-            form = StreamObject()
-            form.update({
-                name("/Type"): name("/XObject"),
-                name("/Subtype"): name("/Form"),
-                name("/BBox"): ArrayObject(stamp.mediabox),
-                name("/Resources"): top.copy(stamp["/Resources"]),
-            })  # fmt: skip
-            contents = stamp["/Contents"].get_object()
-            if isinstance(contents, StreamObject):
-                form.update({k: v for k, v in contents.items() if k in ("/Filter", "/DecodeParms")})
-                form._data = contents._data
-            else:
-                form.set_data(b"\n".join(part.get_object().get_data() for part in contents))
-            form_number = w.number()
-            w.object(form_number, form)
-
-            clone = base.copy(page, ("/Parent", "/Contents", "/Resources"))
-            resources = base.copy(page["/Resources"])  # a page's own copy, even if shared
-            xobjects = page["/Resources"].get("/XObject")
-            xobjects = (
-                base.copy(xobjects.get_object()) if xobjects is not None else DictionaryObject()
-            )
-            xobjects[STAMP] = _ref(form_number)
-            resources[name("/XObject")] = xobjects
-            clone[name("/Resources")] = resources
-            # The skeleton's drawing in its own graphics state, then the overlay over it.
-            original = page.raw_get("/Contents")
-            parts = (
-                original.get_object()
-                if isinstance(original.get_object(), ArrayObject)
-                else [original]
-            )
-            wrapped = []
-            for data in (b"q\n", b"\nQ\nq /bpqStamp Do Q\n"):
-                stream = StreamObject()
-                stream.set_data(data)
-                wrapped.append(w.number())
-                w.object(wrapped[-1], stream)
-            clone[name("/Contents")] = ArrayObject(
-                [_ref(wrapped[0]), *(base.copy(p) for p in parts), _ref(wrapped[1])]
-            )
-            clone[name("/Parent")] = _ref(self.PAGES)
-            w.object(number, clone)
-            base.drain()
-            top.drain()
-
-        catalog = base.copy(self.skeleton.trailer["/Root"].get_object(), ("/Pages",))
-        catalog[name("/Pages")] = _ref(self.PAGES)
-        base.drain()
-        w.object(self.PAGES, DictionaryObject({
-            name("/Type"): name("/Pages"),
-            name("/Kids"): ArrayObject(_ref(n) for n in numbers),
-            name("/Count"): NumberObject(len(numbers)),
-        }))  # fmt: skip
-        w.object(self.CATALOG, catalog)
-        info = over.trailer.get("/Info")
-        w.object(self.INFO, top.copy(info.get_object()) if info is not None else DictionaryObject())
-        top.drain()
-        w.finish(self.CATALOG, self.INFO)
-        return out.getvalue()

@@ -1,8 +1,8 @@
 """A sheet's two documents, the worksheet and the worked solution, as PDF (worker side).
 
 Each kind is a template and a context (`views`). `build_skeleton` lays out a run's shared part of
-one kind once and saves it (`stamping.StampedDocument`); `render_document` makes one student's
-document, stamped on that skeleton, or rendered whole when there is none.
+one kind once and saves it (`stamping`); `render_document` makes one student's document, stamped
+on that skeleton (`overlays.StampedDocument`), or rendered whole when there is none.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import gc
 from pathlib import Path
 
 from ..exercise.key import Sheet
-from . import render, stamping
+from . import overlays, render, skeleton_cache, stamping
 from .solution import solution_context
 from .views import Page, worksheet_context
 
@@ -35,9 +35,14 @@ def html(kind: str, sheet: Sheet, page: Page) -> str:
 
 
 def build_skeleton(kind: str, sheet: Sheet, page: Page, paper: str, path: Path) -> Path:
-    """The shared part of a run's documents of this kind, from any one of its sheets, saved."""
+    """The shared part of a run's documents of this kind, from a neutral sheet (see
+    `generate.neutral_job`), kept between runs (`skeleton_cache`), saved to `path`."""
     _, forms, _ = KINDS[kind]
-    return stamping.StampedDocument.build(html(kind, sheet, page), paper, forms).save(path)
+    text = html(kind, sheet, page)
+    skeleton = skeleton_cache.skeleton(
+        kind, text, paper, forms, lambda: stamping.render_skeleton(text, paper, forms)
+    )
+    return stamping.save(skeleton, path)
 
 
 def render_document(
@@ -48,4 +53,4 @@ def render_document(
     text = html(kind, sheet, page)
     if skeleton is None:
         return render.html_to_pdf(text, paper, forms)
-    return stamping.load(skeleton).pdf(text)
+    return overlays.load(skeleton).pdf(text)

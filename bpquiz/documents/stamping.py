@@ -8,14 +8,15 @@ tables, the question grid). So a template marks each per-student piece as a *slo
 
 and the slot's box must not depend on its content (fixed table layouts, no wrapping, nothing
 after it on its line; the `slot-line` class of style.css). `render_skeleton` lays the document out
-once with the slots hidden and records where each slot is and how its text is set;
-`render_stamp` then lays out, per student, only the slots' content at those places — a small
-overlay document — and `pdfio.Stamper` draws the overlay over the skeleton's pages.
+once with the slots hidden, records where each slot is and how its text is set, and paints one
+student's slots into the skeleton's fonts (so that it embeds their glyphs, and every digit; see
+`fragments`). Per student, `overlays.StampedDocument` then draws only the slots, at those places,
+and `stamped.Stamper` puts them over the skeleton's pages.
 
-The interface is `StampedDocument`: built once per run and document kind from one student's
-HTML, saved to a file that each worker process loads once (`load`), and asked for each
-student's PDF (`pdf`). tests/test_generate.py checks that every word of a stamped document is
-where the full render puts it.
+Here: the skeleton (`render_skeleton`, `save`, `load_file`) and the overlay documents that lay
+slots out on pages of the skeleton's size (`render_overlay`). tests/test_generate.py checks that
+every word of a stamped document is where the full render puts it; tests/test_stamping.py that
+templates give the bytes painting gives.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import functools
 import pickle
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from html import escape, unescape
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ from typing import Any
 import weasyprint
 
 from ..files import write_atomic
-from .pdfio import Stamper
+from . import fragments, stamped
+from .fragments import CAPITALS, FontGlyphs, Template, shape, variable
 from .render import BASE_URL, add_fields, font_config, stylesheets
 
 SLOT = re.compile(r'data-slot="([^"]+)"[^>]*><!--slot-->(.*?)<!--/slot-->', re.S)
@@ -76,6 +78,13 @@ class Skeleton:
     pages: tuple[tuple[float, float], ...]  # (width, height) of each page, CSS px
     body_class: str
     paper: str
+    fonts: Mapping[str, FontGlyphs] = field(default_factory=dict)  # what `pdf` embeds
+    # The reference student's slots as templates: (slot index, shape) -> Template
+    templates: Mapping[tuple[int, str], Template] = field(default_factory=dict)
+    whole: frozenset[int] = frozenset()  # slots laid out as a PDF of their own, not painted
+    # Slots that may be templated: index -> whether their capitals are filled in too
+    modes: Mapping[int, bool] = field(default_factory=dict)
+    twins: Mapping[int, int] = field(default_factory=dict)  # slot -> the earlier one drawn alike
 
 
 def slot_contents(html: str) -> dict[str, str]:
@@ -142,49 +151,83 @@ def _first_text(box: Any) -> tuple[float, float] | None:
 
 
 def _overlay_html(
-    skeleton: Skeleton, slots: Iterable[Slot], contents: Mapping[str, str], head: str
-) -> str:
+    skeleton: Skeleton, slots: Iterable[int], contents: Mapping[str, str], head: str
+) -> tuple[str, list[int]]:
+    """An overlay document: the given slots (by index) with their contents, on pages of the
+    skeleton's size — only those that have one: a page costs WeasyPrint ~2 ms —, and the
+    skeleton page of each of its pages."""
     # A document has a handful of text styles: one class each (inline styles are parsed per
     # element, and that is most of the time of a small document).
     styles: dict[str, str] = {}
     by_page: dict[int, list[str]] = {}
-    for s in slots:
+    for index in slots:
+        s = skeleton.slots[index]
         style = styles.setdefault(s.css, f"bpq-t{len(styles)}")
         by_page.setdefault(s.page, []).append(
-            f'<div class="bpq-slot {style} {s.classes}" data-stamp="{escape(s.name)}" '
+            f'<div class="bpq-slot {style} {s.classes}" data-stamp="{index}" '
             f'style="left:{s.left:.4f}px;top:{s.top:.4f}px;width:{s.width:.4f}px;'
             f'height:{s.height:.4f}px">{contents.get(s.name, "")}</div>'
         )
     rules = "".join(f"div.{name}.bpq-slot{{{css}}}" for css, name in styles.items())
     head += f"<style>{rules}</style>"
+    kept = sorted(by_page)
     pages = "".join(
         f'<div class="bpq-page" style="width:{w:.4f}px;height:{h - 1:.4f}px">'
-        f"{''.join(by_page.get(k, []))}</div>"
-        for k, (w, h) in enumerate(skeleton.pages)
+        f"{''.join(by_page[k])}</div>"
+        for k, (w, h) in ((k, skeleton.pages[k]) for k in kept)
     )
-    return (
+    html = (
         f"<!DOCTYPE html><html><head>{head}</head>"
         f'<body class="{escape(skeleton.body_class)}">{pages}</body></html>'
     )
+    return html, kept
 
 
-def _render_overlay(skeleton: Skeleton, slots: Iterable[Slot], html: str) -> Any:
+def render_overlay(
+    skeleton: Skeleton, slots: Iterable[int], html: str, contents: Mapping[str, str] | None = None
+) -> tuple[Any, list[int]]:
+    """Lay out the given slots of a student's rendered template (or `contents`) as an overlay:
+    (the WeasyPrint document, the skeleton page of each of its pages)."""
     head = m.group(1) if (m := HEAD.search(html)) else ""
-    overlay = _overlay_html(skeleton, slots, slot_contents(html), head)
-    document = weasyprint.HTML(string=overlay, base_url=BASE_URL)
-    return document.render(
+    if contents is None:
+        contents = slot_contents(html)
+    overlay, pages = _overlay_html(skeleton, slots, contents, head)
+    document = weasyprint.HTML(string=overlay, base_url=BASE_URL).render(
         stylesheets=[*stylesheets(skeleton.paper), _extra_css("overlay")],
         font_config=font_config(),
     )
+    if len(document.pages) != len(pages):
+        raise RuntimeError(f"overlay has {len(document.pages)} pages, not {len(pages)}")
+    return document, pages
 
 
-def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skeleton:
-    """Lay out a rendered template once with its slots hidden (see the module docstring).
+def placed(document: Any) -> dict[int, tuple[Any, Any]]:
+    """Each slot of an overlay document: index -> (its laid-out box, its page box)."""
+    found: dict[int, tuple[Any, Any]] = {}
+    if document is None:
+        return found
+    for page, index, box in _slot_boxes(document, "data-stamp"):
+        found[int(index)] = (getattr(box, "_box", box), document.pages[page]._page_box)
+    return found
 
-    `html` is one student's document; its slot contents are used only to measure where each
-    slot's text starts, so that every student's text later lands exactly where a full render
-    of their own document would put it.
-    """
+
+def keep_only(document: Any, indices: set[int]) -> None:
+    """Leave in a laid-out overlay only the slots `indices` (the others are drawn otherwise)."""
+
+    def index(box: Any) -> int | None:
+        element = getattr(box, "element", None)
+        value = element.get("data-stamp") if element is not None else None
+        return int(value) if value is not None and box.element_tag is not None else None
+
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            children = getattr(box, "children", None)
+            if children and any(index(c) is not None for c in children):
+                box.children = [c for c in children if (i := index(c)) is None or i in indices]
+
+
+def _measure(html: str, paper: str) -> tuple[Any, Skeleton]:
+    """The skeleton's layout and its slots, placed where each slot's text starts."""
     # An empty slot still needs a text line to measure; it is hidden (and then not drawn).
     measured = SLOT.sub(
         lambda m: (
@@ -207,66 +250,103 @@ def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skelet
             )
         )  # fmt: skip
         first.append(_first_text(box))
-    pdf = document.write_pdf(pdf_identifier=True, finisher=add_fields if forms else None)
-    draft = Skeleton(pdf, tuple(slots), pages, body_class, paper)
+    draft = Skeleton(b"", tuple(slots), pages, body_class, paper)
 
     # Calibrate: the overlay sets each slot's text in a box of its own, whose first baseline
     # can sit a little off the skeleton's (vertical alignment in table cells, line boxes with
     # fractions); measure that offset once with the measured content and shift the slot by it.
-    overlay = _render_overlay(draft, slots, measured)
-    placed = {
-        (page, name): _first_text(box) for page, name, box in _slot_boxes(overlay, "data-stamp")
-    }
+    overlay, _ = render_overlay(draft, range(len(slots)), measured)
+    boxes = placed(overlay)
     shifted = []
-    for slot, want in zip(slots, first):
-        got = placed.get((slot.page, slot.name))
+    for index, (slot, want) in enumerate(zip(slots, first)):
+        got = _first_text(boxes[index][0]) if index in boxes else None
         if want is not None and got is not None:
-            slot = Slot(
-                slot.name, slot.page, slot.left + want[0] - got[0], slot.top + want[1] - got[1],
-                slot.width, slot.height, slot.css, slot.classes,
-            )  # fmt: skip
+            slot = replace(slot, left=slot.left + want[0] - got[0], top=slot.top + want[1] - got[1])
         shifted.append(slot)
-    return Skeleton(pdf, tuple(shifted), pages, body_class, paper)
+    return document, replace(draft, slots=tuple(shifted))
 
 
-def render_stamp(skeleton: Skeleton, html: str) -> bytes:
-    """One student's slot contents, laid out where `skeleton`'s slots are, as PDF pages.
+def _twins(slots: tuple[Slot, ...], whole: frozenset[int]) -> dict[int, int]:
+    """Slots that are drawn the same as an earlier one (the same name, so the same content,
+    style and box: the version in each page's footer): index -> the earlier one's index."""
+    first: dict[Slot, int] = {}
+    twins = {}
+    for index, slot in enumerate(slots):
+        if index in whole:
+            continue
+        key = replace(slot, page=0)
+        if key in first:
+            twins[index] = first[key]
+        else:
+            first[key] = index
+    return twins
 
-    `html` is the student's own rendered template; its `<title>` and `<meta>` tags make the
-    overlay's metadata, which the stamped document keeps.
+
+def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skeleton:
+    """Lay out a rendered template once with its slots hidden (see the module docstring).
+
+    `html` is the neutral sheet's document (the reference). Its slot contents are used to
+    measure where each slot's text starts, so that every student's text later lands exactly
+    where a full render of their own document would put it; and they are painted (not drawn)
+    into the skeleton's fonts with the characters of their kinds (`fragments.reservoir`), so
+    that the skeleton embeds them: the students' numbers and codes are drawn in its fonts.
     """
-    document = _render_overlay(skeleton, skeleton.slots, html)
-    if len(document.pages) != len(skeleton.pages):
-        raise RuntimeError(
-            f"overlay has {len(document.pages)} pages, skeleton {len(skeleton.pages)}"
-        )
-    return document.write_pdf(pdf_identifier=True)
+    document, draft = _measure(html, paper)
+    contents = slot_contents(html)
+    indices = range(len(draft.slots))
+    fonts = document.fonts  # WeasyPrint's font table of the skeleton: what it will embed
+
+    def paint_all(variant: Mapping[str, str], only: Iterable[int] = indices) -> dict:
+        overlay = render_overlay(draft, only, html, variant)[0] if only else None
+        return {k: fragments.paint(box, page, fonts) for k, (box, page) in placed(overlay).items()}
+
+    reference = paint_all(contents)
+    paint_all({k: fragments.reservoir(v) for k, v in contents.items()})
+    # Probes: other digits in every slot; other digits and capitals in the slots that have
+    # capitals. A slot is templated only if its template reproduces a probe.
+    probes = {k: fragments.other_code(v) for k, v in contents.items()}
+    probe = paint_all(probes)
+    coded = [k for k in indices if any(c in CAPITALS for c in variable(contents.get(
+        draft.slots[k].name, ""), True))]  # fmt: skip
+    code_probes = {k: fragments.other_code(v, capitals=True) for k, v in contents.items()}
+    code_probe = paint_all(code_probes, coded)
+    pdf = stamped.prepare(
+        document.write_pdf(pdf_identifier=True, finisher=add_fields if forms else None)
+    )
+    glyphs = fragments.font_glyphs(document.fonts)
+    codes = fragments.fill_codes(glyphs)
+
+    # A slot drawn with more than fonts (the diagram's SVG) is always laid out as a PDF of
+    # its own; a slot of fragments is templated if a template reproduces its probe: with its
+    # capitals filled in too (a code in a monospaced font) if it can, else its digits only.
+    whole = frozenset(i for i in indices if reference.get(i) is None)
+    templates = {}
+    modes = {}
+    for k in indices:
+        name = draft.slots[k].name
+        content = contents.get(name, "")
+        for capitals, variant, check in ((True, code_probes, code_probe), (False, probes, probe)):
+            fragment, painted = reference.get(k), check.get(k)
+            if fragment is None or painted is None:
+                continue
+            template = Template.of(fragment, content, codes, glyphs, capitals)
+            if template and template.fill(variable(variant[name], capitals), codes) == painted:
+                templates[(k, shape(content, capitals))] = template
+                modes[k] = capitals
+                break
+    return replace(
+        draft, pdf=pdf, fonts=glyphs, templates=templates, whole=whole, modes=modes,
+        twins=_twins(draft.slots, whole),
+    )  # fmt: skip
 
 
-class StampedDocument:
-    """One document kind of a run, laid out once; each student's PDF is stamped on it."""
-
-    def __init__(self, skeleton: Skeleton):
-        self.skeleton = skeleton
-        self._stamper: Stamper | None = None
-
-    @classmethod
-    def build(cls, html: str, paper: str, forms: bool) -> StampedDocument:
-        """From one student's rendered template (any student: only the shared part is kept)."""
-        return cls(render_skeleton(html, paper, forms))
-
-    def save(self, path: Path) -> Path:
-        write_atomic(path, pickle.dumps(self.skeleton, protocol=pickle.HIGHEST_PROTOCOL))
-        return path
-
-    def pdf(self, html: str) -> bytes:
-        """One student's document: their rendered template's slots stamped on the skeleton."""
-        if self._stamper is None:
-            self._stamper = Stamper(self.skeleton.pdf)
-        return self._stamper.stamp(render_stamp(self.skeleton, html), field_values(html))
+def save(skeleton: Skeleton, path: Path) -> Path:
+    write_atomic(path, pickle.dumps(skeleton, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
 
 
-@functools.lru_cache(maxsize=8)
-def load(path: Path) -> StampedDocument:
-    """A saved StampedDocument, read once per process (the run deletes the file at its end)."""
-    return StampedDocument(pickle.loads(Path(path).read_bytes()))  # noqa: S301 - our own file
+def load_file(path: Path) -> Skeleton:
+    skeleton = pickle.loads(Path(path).read_bytes())  # noqa: S301 - our own file
+    if not isinstance(skeleton, Skeleton):
+        raise TypeError(f"{path}: not a skeleton")
+    return skeleton
