@@ -16,22 +16,29 @@ The run, in order:
    print/solutions.pdf, each document padded to an even page count, form fields renamed
    `<version>.<step id>` so they never collide.
 
-Steps 3 to 5 are one pipeline over the worker pool (`bpquiz.pool`), so that no core waits. Every
-file is written atomically. One document that fails to render does not stop the batch: the others
-are written and the failure is reported; a skeleton that fails is a warning, and that kind's
-documents are then rendered whole (slower, the same pages).
+Steps 3 to 5 are one pipeline over the worker pool (`bpquiz.pipeline`), so that no core waits.
+Every file is written atomically. One document that fails to render does not stop the batch: the
+others are written and the failure is reported; a skeleton that fails is a warning, and that
+kind's documents are then rendered whole (slower, the same pages).
+
+The output folder is locked for the run (`bpquiz.lock`). A run that stops early — Ctrl-C, a
+worker that died, a full disk — stops within a moment, removes its half-written temporary files,
+leaves the folder marked incomplete (no print file that is not whole), and says what it wrote;
+`generate --resume FOLDER` makes what is missing from the folder's own key.json, so that the
+result is the same bytes as an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from . import lock
 from .constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPERS
-from .errors import GenerateError
+from .errors import GenerateError, Interrupted
 from .exercise.codes import bound_codes, new_secret
 from .exercise.key import Key, Sheet, answers_template_csv, dumps, key_csv, key_dict
 from .exercise.model import Exercise
@@ -39,10 +46,11 @@ from .exercise.options import example_given
 from .exercise.solve import solve
 from .exercise.variants import draw_variant, problems
 from .files import write_atomic
-from .pool import Completions, Pool, workers_for
+from .pipeline import KINDS, Job, Pipeline, Progress, Result
+from .pool import WorkerDied
 from .roster import Student
 
-KINDS = ("worksheet", "solution")
+__all__ = ["KINDS", "Result", "Settings", "from_key", "generate", "plan"]
 
 
 @dataclass(frozen=True)
@@ -137,95 +145,7 @@ def plan(settings: Settings, roster: Sequence[Student] | None = None) -> tuple[l
     return sheets, secret
 
 
-# --- the worker side: small, picklable jobs ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Job:
-    """One student's documents: the given values and who the sheet is for."""
-
-    index: int
-    version: str
-    given: dict[str, float]
-    student_id: str
-    name: str
-
-    def sheet(self, exercise: Exercise) -> Sheet:
-        return Sheet(solve(exercise, self.given, self.version), self.student_id, self.name)
-
-
-@dataclass(frozen=True)
-class Done:
-    index: int
-    version: str
-    error: str = ""  # empty when the document was written; else "<kind>: <what went wrong>"
-
-
-NEUTRAL_CODE = "XXXXXX"
-
-
-def neutral_job(settings: Settings, first: Job) -> Job:
-    """The sheet a run's skeletons are laid out from: sheet 0 of seed 0, code XXXXXX, and, in a
-    roster run, a placeholder name and ID. It shares every student's layout and none of their
-    text, so that a skeleton depends on no student (and neither on the seed)."""
-    variant = draw_variant(
-        settings.exercise, 0, 0, settings.decimals, settings.learning_rate, NEUTRAL_CODE
-    )
-    return Job(
-        -1, NEUTRAL_CODE, dict(variant.given),
-        "Xx0" if first.student_id else "", "Xx" if first.name else "",
-    )  # fmt: skip
-
-
-def _warm_up(paper: str, lang: str, in_worker: bool) -> None:
-    from .documents import sheets
-
-    sheets.warm_up(paper, lang, in_worker)
-
-
-def build_skeleton(kind: str, job: Job, settings: Settings, path: Path) -> Path:
-    from .documents import sheets
-
-    return sheets.build_skeleton(
-        kind, job.sheet(settings.exercise), settings.page, settings.paper, path
-    )
-
-
-def render_job(
-    kind: str, job: Job, settings: Settings, target: Path, skeleton: Path | None
-) -> Done:
-    """Render and write one student's worksheet or solution; never raises."""
-    from .documents import sheets
-
-    try:
-        sheet = job.sheet(settings.exercise)
-        write_atomic(
-            target, sheets.render_document(kind, sheet, settings.page, settings.paper, skeleton)
-        )
-    except Exception as e:  # noqa: BLE001 - one bad document must not stop the batch
-        return Done(job.index, job.version, f"{kind}: {type(e).__name__}: {e}")
-    return Done(job.index, job.version)
-
-
-def merge(documents: list[tuple[str, str, Path]], target: Path, forms: bool) -> int:
-    from .documents.pdfio import merge_for_print
-
-    return merge_for_print(documents, target, forms)
-
-
 # --- the run ------------------------------------------------------------------------------------
-
-Progress = Callable[[int, int, str], None]  # (documents done, total, what was just done)
-
-
-@dataclass
-class Result:
-    out: Path
-    sheets: list[Sheet]
-    files: dict[str, Path] = field(default_factory=dict)  # what -> path
-    failed: list[Done] = field(default_factory=list)
-    pages: dict[str, int] = field(default_factory=dict)  # print file -> pages
-    warnings: list[str] = field(default_factory=list)
 
 
 def default_out(settings: Settings) -> Path:
@@ -233,10 +153,19 @@ def default_out(settings: Settings) -> Path:
 
 
 def check_out(out: Path, force: bool) -> None:
-    """An existing non-empty output folder needs --force; nothing is touched before this."""
+    """An existing non-empty output folder needs --force (or, after an interrupted run,
+    --resume); nothing is touched before this."""
     if out.exists() and not out.is_dir():
         raise GenerateError(f"{out}: exists and is not a folder")
+    record = lock.found(out) if out.is_dir() else None
+    if record is not None and record.alive:
+        raise lock.busy(out, record)
     if out.is_dir() and any(out.iterdir()) and not force:
+        if record is not None:
+            raise GenerateError(
+                f"{out}: an earlier run there did not finish ({record.written or 'interrupted'}); "
+                f"bpquiz generate --resume {out} completes it, --force starts over"
+            )
         raise GenerateError(f"{out}: folder exists and is not empty (use --force to overwrite)")
 
 
@@ -258,9 +187,42 @@ def write_key(settings: Settings, sheets: list[Sheet], secret: str, out: Path) -
         ("key.csv", key_csv(sheets, settings.exercise)),
         ("answers-template.csv", answers_template_csv(sheets, settings.exercise)),
     ):
-        write_atomic(out / name, text)
+        try:
+            write_atomic(out / name, text)
+        except OSError as e:
+            raise GenerateError(f"{out / name}: cannot write it ({e.strerror or e})") from None
         files[name] = out / name
     return files
+
+
+def _written(out: Path, jobs: Sequence[Job]) -> dict[str, set[int]]:
+    """Per kind, the sheets whose document is in `out` already (written whole: atomically)."""
+    return {
+        kind: {j.index for j in jobs if (out / f"{kind}s" / f"{j.version}.pdf").is_file()}
+        for kind in KINDS
+    }
+
+
+def _remove_temporary(out: Path) -> None:
+    """The temporary files of writes a stopped worker left half done (`files.open_atomic`)."""
+    for folder in (out, *(out / f"{kind}s" for kind in KINDS), out / "print"):
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+            tmp.unlink(missing_ok=True)
+
+
+def _state(out: Path, jobs: Sequence[Job], total: int) -> str:
+    """What an unfinished run has written: '97 of 200 worksheets and 0 of 200 solutions, no
+    print file'."""
+    done = _written(out, jobs)
+    prints = [k for k in KINDS if (out / "print" / f"{k}s.pdf").is_file()]
+    files = (
+        "both print files" if len(prints) == 2 else f"print/{prints[0]}s.pdf" if prints
+        else "no print file"
+    )  # fmt: skip
+    return (
+        f"{len(done['worksheet'])} of {total} worksheets and {len(done['solution'])} of {total} "
+        f"solutions written, {files}"
+    )
 
 
 def generate(
@@ -271,130 +233,53 @@ def generate(
     force: bool = False,
     progress: Progress | None = None,
     planned: tuple[list[Sheet], str] | None = None,
+    resume: bool = False,
 ) -> Result:
     """Write a class set to `out`; see the module docstring for the steps. `planned`: the
-    sheets and secret of an earlier run (`from_key`), whose documents are then made again."""
+    sheets and secret of an earlier run (`from_key`), whose documents are then made again;
+    with `resume` (and `planned` from the folder's own key), only those not yet written.
+
+    The folder is locked for the run (`lock.RunLock`): a run that stops early (Ctrl-C, a
+    worker that died, documents that could not be written) leaves it marked incomplete, with
+    no print file that is not whole, and says how to resume."""
     if settings.paper not in PAPERS:
         raise GenerateError(f"unknown paper {settings.paper!r} (expected a4 or letter)")
-    check_out(out, force)
+    if resume:
+        record = lock.found(out)
+        if record is None:
+            raise GenerateError(f"{out}: no unfinished run there to resume")
+        if record.alive:
+            raise lock.busy(out, record)
+    else:
+        check_out(out, force)
     sheets, secret = planned if planned is not None else plan(settings, roster)
     result = Result(out, sheets)
-    if force:
-        _clear_previous(out)
-    out.mkdir(parents=True, exist_ok=True)
-    result.files.update(write_key(settings, sheets, secret, out))
     job_list = [
         Job(k, s.version, dict(s.variant.given), s.student_id, s.name) for k, s in enumerate(sheets)
     ]
-    with tempfile.TemporaryDirectory(prefix="bpquiz-skeletons-") as scratch:
-        _Pipeline(settings, out, job_list, result, progress, Path(scratch)).run(jobs)
+    with lock.RunLock(out, "generate", take_over=force or resume) as run_lock:
+        if force:
+            _clear_previous(out)
+        if not resume:
+            result.files.update(write_key(settings, sheets, secret, out))
+        else:
+            result.files.update(
+                {n: out / n for n in ("key.json", "key.csv", "answers-template.csv")}
+            )
+        done = _written(out, job_list) if resume else {kind: set() for kind in KINDS}
+        try:
+            with tempfile.TemporaryDirectory(prefix="bpquiz-skeletons-") as scratch:
+                Pipeline(settings, out, job_list, result, progress, Path(scratch), done).run(jobs)
+        except (Interrupted, WorkerDied) as e:
+            _remove_temporary(out)
+            state = _state(out, job_list, len(job_list))
+            run_lock.incomplete(state)
+            again = f"bpquiz generate --resume {out} completes the run"
+            if isinstance(e, Interrupted):
+                raise Interrupted(f"interrupted: {state}; {again}") from None
+            raise GenerateError(f"{e}; {state}; {again}") from None
+        if result.failed or result.errors:
+            run_lock.incomplete(_state(out, job_list, len(job_list)))
     result.files["worksheets"] = out / "worksheets"
     result.files["solutions"] = out / "solutions"
     return result
-
-
-class _Pipeline:
-    """Skeletons, then each kind's documents as soon as its skeleton is there, then its print
-    file as soon as its documents are: one pool, so that no core waits."""
-
-    def __init__(self, settings, out, jobs, result, progress, scratch):
-        self.settings, self.out, self.jobs, self.result = settings, out, jobs, result
-        self.progress, self.scratch = progress, scratch
-        self.total = 2 * len(jobs) + 2  # documents, then the two print files
-        self.done = 0
-        self.failed: dict[int, Done] = {}
-        self.bad: set[tuple[str, int]] = set()  # (kind, index) of the documents that failed
-        self.left = dict.fromkeys(KINDS, len(jobs))
-        self.merge_errors: list[str] = []
-
-    def target(self, kind: str, job: Job) -> Path:
-        return self.out / f"{kind}s" / f"{job.version}.pdf"
-
-    def run(self, jobs: int | None) -> None:
-        settings = self.settings
-        warm = (settings.paper, settings.lang)
-        with Pool(workers_for(jobs, len(self.jobs)), _warm_up, warm) as pool:
-            # The skeletons come from a neutral sheet, not from a student: the output does not
-            # depend on how sheets are shared out among workers, nor a kept skeleton on the run.
-            neutral = neutral_job(settings, self.jobs[0])
-            pending = {
-                pool.submit(build_skeleton, kind, neutral, settings,
-                            self.scratch / f"{kind}.skeleton", what=f"the {kind} layout"):
-                ("skeleton", kind, None)
-                for kind in KINDS
-            }  # fmt: skip
-            done = Completions()
-            for future in pending:
-                done.add(future)
-            while pending:
-                future = done.next()
-                stage, kind, job = pending.pop(future)
-                if stage == "skeleton":
-                    new = self.documents(pool, kind, future)
-                elif stage == "document":
-                    new = self.document_done(pool, kind, pool.result(future))
-                else:
-                    new = {}
-                    self.merged(pool, kind, future)
-                pending.update(new)
-                for future in new:
-                    done.add(future)
-        self.result.failed = sorted(self.failed.values(), key=lambda d: d.index)
-        if self.merge_errors:
-            raise GenerateError(
-                f"{'; '.join(self.merge_errors)} (the per-student files are in {self.out})"
-            )
-
-    def documents(self, pool: Pool, kind: str, skeleton_future) -> dict:
-        try:
-            skeleton = pool.result(skeleton_future)
-        except Exception as e:  # noqa: BLE001 - then this kind is rendered whole: slower, same pages
-            skeleton = None
-            self.result.warnings.append(
-                f"the shared {kind} layout could not be built ({type(e).__name__}: {e}); "
-                f"every {kind} is rendered whole, about 3x slower"
-            )
-        return {
-            pool.submit(render_job, kind, j, self.settings, self.target(kind, j), skeleton,
-                        what=f"the {kind} of sheet {j.index + 1} ({j.version})"):
-            ("document", kind, j)
-            for j in self.jobs
-        }  # fmt: skip
-
-    def step(self, what: str) -> None:
-        self.done += 1
-        if self.progress:
-            self.progress(self.done, self.total, what)
-
-    def document_done(self, pool: Pool, kind: str, outcome: Done) -> dict:
-        if outcome.error:
-            self.bad.add((kind, outcome.index))
-            earlier = self.failed.get(outcome.index)
-            self.failed[outcome.index] = (
-                replace(earlier, error=f"{earlier.error}; {outcome.error}") if earlier else outcome
-            )
-        self.step(outcome.version)
-        self.left[kind] -= 1
-        if self.left[kind]:
-            return {}
-        documents = [
-            (j.version, f"{j.version} — {j.name}" if j.name else j.version, self.target(kind, j))
-            for j in self.jobs
-            if (kind, j.index) not in self.bad
-        ]
-        if not documents:
-            return {}
-        target = self.out / "print" / f"{kind}s.pdf"
-        self.result.files[f"print/{kind}s.pdf"] = target
-        future = pool.submit(
-            merge, documents, target, kind == "worksheet", what=f"print/{kind}s.pdf"
-        )
-        return {future: ("print", kind, None)}
-
-    def merged(self, pool: Pool, kind: str, future) -> None:
-        try:
-            self.result.pages[f"{kind}s"] = pool.result(future)
-        except Exception as e:  # noqa: BLE001 - the documents are written; say so
-            self.merge_errors.append(f"print/{kind}s.pdf not written: {type(e).__name__}: {e}")
-            self.result.files.pop(f"print/{kind}s.pdf", None)
-        self.step(f"print/{kind}s.pdf")

@@ -9,26 +9,26 @@ writes grades.json and problems.csv; gradebook.csv last, so that a gradebook mea
 from __future__ import annotations
 
 import functools
-import itertools
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import lock
 from .constants import DEFAULT_DECIMALS, DEFAULT_TITLE, PAPERS
-from .errors import GradeError, located
+from .errors import GradeError, Interrupted, located
 from .exercise.key import Key, Sheet, gc_paused, loads, parse_key
 from .exercise.model import Exercise
-from .files import BadJSON, decode_text, parse_json, read_json, write_atomic
-from .marking.formats import read_file, read_files
+from .files import read_json, write_atomic
+from .marking.formats import read_files
 from .marking.grading import Policy
 from .marking.lms_match import identify, moodle_gradebook_csv
 from .marking.match import Result, grade_class, missing
 from .marking.own import unfilled_templates
 from .marking.reports import gradebook_csv, grades_json, problems_csv, statistics_dict
 from .marking.submissions import Problem, Reading, expand, normalize_version
+from .outfolder import check_out, feedback_folder, feedback_names
 from .pool import Pool, workers_for
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -86,23 +86,6 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-REPORTS = ("gradebook.csv", "grades.json", "problems.csv", "summary.pdf")
-
-
-def check_out(out: Path, force: bool, exercise: Exercise) -> None:
-    """An existing gradebook is kept unless --force, and a file of a report's name that bpquiz
-    did not write (DIR may be the submissions folder) is never overwritten; nothing is written
-    before this check."""
-    if out.exists() and not out.is_dir():
-        raise GradeError(f"{out}: exists and is not a folder")
-    for name in REPORTS:
-        if (out / name).is_file() and not own_file(out / name, exercise):
-            raise GradeError(f"{out / name} exists and was not written by bpquiz (a submission?): "
-                             "it is not overwritten; choose another --out folder")  # fmt: skip
-    if (out / "gradebook.csv").exists() and not force:
-        raise GradeError(f"{out / 'gradebook.csv'} exists (use --force to overwrite it)")
-
-
 def check_codes(key: Key, path: Path, reading: Reading) -> None:
     """Submissions none of whose codes is in the key were made for another run (or the key has
     no variants): a usage error before anything is written, not a gradebook of problems."""
@@ -115,51 +98,6 @@ def check_codes(key: Key, path: Path, reading: Reading) -> None:
             f"has {len(key.sheets)} variant{'s' if len(key.sheets) != 1 else ''}): "
             "the key of another run?"
         )
-
-
-def own_file(path: Path, exercise: Exercise) -> bool:
-    """Whether bpquiz wrote this file (`marking.own`, by its content)."""
-    if path.suffix.lower() == ".json":  # grades.json: its schema comes first; do not parse 50 MB
-        try:
-            with path.open("rb") as f:
-                return b'"schema": "bpquiz.' in f.read(4096)
-        except OSError:
-            return False
-    return bool(read_file(path, exercise).skipped)
-
-
-def previous_feedback(out: Path) -> set[Path]:
-    """The feedback PDFs the previous grading into `out` wrote, as its grades.json lists them."""
-    folder = (out / "feedback").resolve()
-    try:
-        data = parse_json(decode_text((out / "grades.json").read_bytes()))
-        listed = {str(s["feedback"]) for s in data["submissions"] if "feedback" in s}
-    except (OSError, UnicodeDecodeError, BadJSON, KeyError, TypeError):
-        return set()
-    paths = {(out / f).resolve() for f in listed}
-    return {p for p in paths if p.parent == folder and p.suffix.lower() == ".pdf"}
-
-
-def feedback_folder(out: Path, reading: Reading, exercise: Exercise) -> tuple[list[Path], set[str]]:
-    """What is in DIR/feedback: the files an earlier grading wrote (listed in its grades.json,
-    or recognised by content), which --force removes, and the names of every other file (a
-    student's, if DIR is the submissions folder), which no feedback PDF may take."""
-    folder = out / "feedback"
-    if not folder.is_dir():
-        return [], set()
-    listed = previous_feedback(out)
-    skipped = {Path(f).resolve() for f, _ in reading.skipped}
-    read = {Path(s.source).resolve() for s in reading.submissions}
-    read |= {Path(p.file).resolve() for p in reading.problems}
-    ours, others = [], set()
-    for p in sorted(folder.iterdir()):
-        real = p.resolve()
-        known = real in listed or real in skipped
-        if p.is_file() and real not in read and (known or own_file(p, exercise)):
-            ours.append(p)
-        else:
-            others.add(p.name.casefold())
-    return ours, others
 
 
 def read_inputs(
@@ -181,34 +119,6 @@ def read_inputs(
             if progress:
                 progress("reading", done, len(files))
     return reading, len(files)
-
-
-# Names Windows keeps for devices, whatever the extension ("CON.pdf", "nul.txt.pdf" open the
-# console or nothing): a feedback PDF is never named so.
-WINDOWS_RESERVED = frozenset(
-    {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)}
-)
-NAME_LENGTH = 60  # of the part of a feedback file name taken from the student ID
-
-
-def feedback_names(results: Sequence[Result], taken: set[str] | None = None) -> list[str]:
-    """Each result's feedback file name: its student ID (else version) made safe — letters,
-    digits, `._-` only, at most NAME_LENGTH characters, never a Windows device name — unique
-    ignoring case, and none of the names `taken` (files in the folder bpquiz did not write)."""
-    names: list[str] = []
-    taken = {t.casefold() for t in taken or ()}
-    for k, r in enumerate(results, start=1):
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", r.student).strip("._-")[:NAME_LENGTH]
-        base = base.strip("._-") or r.version
-        if base.split(".")[0].upper() in WINDOWS_RESERVED:
-            base = f"_{base}"
-        candidates = itertools.chain(
-            (base, f"{base}-{r.version}"), (f"{base}-{r.version}-{n}" for n in itertools.count(k))
-        )
-        name = next(c for c in candidates if f"{c}.pdf".casefold() not in taken)
-        taken.add(f"{name}.pdf".casefold())
-        names.append(f"{name}.pdf")
-    return names
 
 
 # --- the worker side --------------------------------------------------------------------------
@@ -265,8 +175,6 @@ def run_grade(
     gradebook-moodle.csv, the import of a Moodle gradebook.
     """
     from .documents import i18n
-    from .documents.feedback import feedback_context, summary_context
-    from .documents.views import Page
 
     key = load_key(key_path)
     check_out(out, force, key.exercise)
@@ -303,7 +211,50 @@ def run_grade(
         run.statistics  # noqa: B018 - computed here, with the collector paused
     run.seconds["read+grade"] = time.perf_counter() - clock
 
-    out.mkdir(parents=True, exist_ok=True)
+    # The folder is locked from here (one grading at a time); gradebook.csv is written last, so
+    # that a run stopped before it (Ctrl-C, a full disk) leaves no gradebook that looks finished.
+    earlier = lock.found(out)
+    # The feedback an unfinished grading left is replaced, as with --force.
+    clear = force or (earlier is not None and earlier.state == "incomplete")
+    with lock.RunLock(out, "grade", take_over=True) as run_lock:
+        try:
+            _write(run, out, key, reading, policy, settings, lang, feedback, summary, clear,
+                   jobs, progress, gradebooks)  # fmt: skip
+        except Interrupted:
+            run_lock.incomplete("interrupted")
+            done = len(list((out / "feedback").glob("*.pdf"))) if feedback else 0
+            _remove_temporary(out)
+            raise Interrupted(
+                f"interrupted: {len(run.results)} submissions graded, no gradebook written"
+                + (f" ({done} feedback PDFs are in {out / 'feedback'})" if feedback else "")
+                + "; the same command again finishes the grading"
+            ) from None
+        except OSError as e:
+            run_lock.incomplete(f"not written: {e.strerror or e}")
+            _remove_temporary(out)
+            where = f"{e.filename}: cannot write it" if e.filename else f"{out}: cannot write there"
+            failed = len(run.feedback_failed)
+            also = f"; {failed} feedback PDFs could not be written either" if failed else ""
+            raise GradeError(f"{where} ({e.strerror or e}); no gradebook written{also}") from None
+    return run
+
+
+def _remove_temporary(out: Path) -> None:
+    """The temporary files of writes that a stop left half done (`files.open_atomic`)."""
+    for folder in (out, out / "feedback"):
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+            tmp.unlink(missing_ok=True)
+
+
+def _write(
+    run: Run, out: Path, key: Key, reading: Reading, policy: Policy, settings: dict[str, Any],
+    lang: str, feedback: bool, summary: bool, force: bool, jobs: int | None,
+    progress: Progress | None, gradebooks: Sequence[str],
+) -> None:  # fmt: skip
+    """The feedback PDFs, summary.pdf and the reports, gradebook.csv last."""
+    from .documents.feedback import feedback_context, summary_context
+    from .documents.views import Page
+
     ours, others = feedback_folder(out, reading, key.exercise) if feedback else ([], set())
     names = feedback_names(run.results, others)
     paper = str(settings.get("paper") or "a4")
@@ -368,4 +319,3 @@ def run_grade(
             write_atomic(out / name, text)
             run.files[name] = out / name
     run.seconds["write"] = time.perf_counter() - clock
-    return run

@@ -91,7 +91,7 @@ class Pool:
         executor = self._executor
         if executor is None:
             return
-        processes = list(getattr(executor, "_processes", {}).values())
+        processes = list((getattr(executor, "_processes", None) or {}).values())  # None once broken
         executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
@@ -118,7 +118,8 @@ class Pool:
         return future
 
     def _forget(self, future: Future) -> None:
-        if future.exception() is None or not isinstance(future.exception(), BrokenProcessPool):
+        # A future cancelled by Ctrl-C has no exception to ask for (it would raise).
+        if future.cancelled() or not isinstance(future.exception(), BrokenProcessPool):
             self._what.pop(future, None)
 
     @staticmethod

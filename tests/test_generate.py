@@ -382,18 +382,21 @@ def test_cli_refuses_a_non_empty_output_folder(tmp_path):
 
 
 def test_a_failing_print_merge_is_one_line_and_keeps_the_documents(tmp_path, monkeypatch):
-    """If a print file cannot be written, the run ends in one line naming it; the students'
-    files stay."""
+    """If a print file cannot be written, the result names it in one line each; the students'
+    files stay, and the folder is marked incomplete (for --resume)."""
+    from bpquiz import lock
 
     def broken(documents, target, forms):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pdfio, "merge_for_print", broken)
-    with pytest.raises(GenerateError, match=r"print/worksheets\.pdf not written: OSError") as e:
-        generate(Settings(n=2, seed=4), tmp_path, jobs=1)
-    assert "\n" not in str(e.value)
+    result = generate(Settings(n=2, seed=4), tmp_path, jobs=1)
+    assert result.errors == [f"print/{k}s.pdf not written: No space left on device"
+                             for k in ("worksheet", "solution")]  # fmt: skip
     assert len(list((tmp_path / "worksheets").glob("*.pdf"))) == 2
     assert len(list((tmp_path / "solutions").glob("*.pdf"))) == 2
+    record = lock.found(tmp_path)
+    assert record is not None and record.state == "incomplete" and "no print file" in record.written
 
 
 def embedded_subsets(pdf: Path) -> dict[str, set[bytes]]:

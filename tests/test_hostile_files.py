@@ -93,10 +93,10 @@ def test_feedback_file_names_are_bounded_never_reserved_and_unique():
     """Feedback names of long IDs, CON, nul, aux…: at most 80 characters, not reserved, unique."""
     from bpquiz.exercise.key import Key
     from bpquiz.generate import Settings, plan
-    from bpquiz.grade import feedback_names
     from bpquiz.marking.grading import Policy
     from bpquiz.marking.match import grade_class
     from bpquiz.marking.submissions import Submission
+    from bpquiz.outfolder import feedback_names
 
     ids = ["x" * 300, "x" * 200 + "y" * 100, "CON", "nul", "aux", "Con.txt", "com1", "LPT9"]
     settings = Settings(n=len(ids), seed=3)

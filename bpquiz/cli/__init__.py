@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..errors import BpquizError
+from ..errors import BpquizError, Interrupted
 from .console import err
 
 app = typer.Typer(
@@ -53,6 +53,12 @@ from . import export, generate, grade, solve  # noqa: E402, F401
 def main() -> None:
     try:
         app()
+    except Interrupted as e:  # Ctrl-C: what was finished and how to go on, not an error
+        err.print(str(e), soft_wrap=True)
+        sys.exit(e.exit_code)
     except BpquizError as e:
         err.print(f"[red]error:[/] {e}", soft_wrap=True)
         sys.exit(getattr(e, "exit_code", 2))
+    except KeyboardInterrupt:  # Ctrl-C outside a batch (reading, planning): nothing half done
+        err.print("interrupted", soft_wrap=True)
+        sys.exit(130)

@@ -79,6 +79,15 @@ def generate_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
     ] = False,
+    resume: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--resume",
+            metavar="FOLDER",
+            help="Complete a run that stopped early (Ctrl-C, a full disk): make the documents "
+            "and print files it has not written, from its own key.json.",
+        ),
+    ] = None,
     key_file: Annotated[
         Optional[Path],
         typer.Option(
@@ -114,10 +123,14 @@ def generate_command(
         bpquiz generate --n 30 --lang de --space
 
         bpquiz generate --from-key output/seed-42/key.json --out output/again
+
+        bpquiz generate --resume output/seed-42
     """
     from ..generate import Settings, default_out, from_key
     from ..roster import read_roster
 
+    if resume is not None:
+        key_file, out_dir = resume / "key.json", resume
     if key_file is not None:
         from ..grade import load_key
 
@@ -128,11 +141,14 @@ def generate_command(
         extra = [name for name, value in given.items() if value is not None]
         if extra or exercise != Exercise() or sheet:
             named = ", ".join(extra) or "the exercise options"
-            raise BpquizError(f"--from-key takes the run's own settings from the key; drop {named}")
+            how = "--resume" if resume is not None else "--from-key"
+            raise BpquizError(f"{how} takes the run's own settings from its key; drop {named}")
         if out_dir is None:
             raise BpquizError("--from-key: give --out FOLDER for the files made again")
+        if resume is not None and not key_file.is_file():
+            raise BpquizError(f"--resume: {key_file} is missing: {resume} holds no run to complete")
         settings, planned = from_key(load_key(key_file))
-        _run(settings, out_dir, None, jobs, force, quiet, planned)
+        _run(settings, out_dir, None, jobs, force, quiet, planned, resume is not None)
         return
 
     paper = str(paper if paper is not None else sheet.get("paper", "a4")).lower()
@@ -164,29 +180,44 @@ def generate_command(
     _run(settings, target, students, jobs, force, quiet)
 
 
-def _run(settings, target, students, jobs, force, quiet, planned=None) -> None:
+def _run(settings, target, students, jobs, force, quiet, planned=None, resume=False) -> None:
     """Generate, with a progress bar where someone watches, then the summary and failures."""
     from ..generate import generate
 
     started = time.perf_counter()
     if quiet or not err.is_terminal:  # a bar only where someone watches it
-        result = generate(settings, target, students, jobs=jobs, force=force, planned=planned)
+        result = generate(
+            settings, target, students, jobs=jobs, force=force, planned=planned, resume=resume
+        )
     else:
-        result = _generate_with_progress(settings, target, students, jobs, force, planned)
+        result = _generate_with_progress(settings, target, students, jobs, force, planned, resume)
     if not quiet:
         for warning in result.warnings:
             err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
         _print_summary(result, settings, time.perf_counter() - started)
-    if result.failed:
-        for failure in result.failed:
-            err.print(
-                f"[red]error:[/] sheet {failure.index + 1} ({failure.version}): {failure.error}",
-                soft_wrap=True,
-            )
-        raise BpquizError(
-            f"{len(result.failed)} of {len(result.sheets)} sheets could not be rendered; "
-            f"the others were written to {target}"
-        )
+    if result.failed or result.errors:
+        _report_failures(result, target)
+
+
+def _report_failures(result, target) -> None:
+    """One line per kind of failure (a full disk fails every document the same way), each
+    naming the sheets it struck; then what to do."""
+    by_error: dict[str, list[str]] = {}
+    for failure in result.failed:
+        for part in failure.error.split("; "):
+            by_error.setdefault(part, []).append(f"{failure.index + 1} ({failure.version})")
+    for error, sheets in by_error.items():
+        more = f" and {len(sheets) - 8} more" if len(sheets) > 8 else ""
+        err.print(f"[red]error:[/] {error} — sheet{'s' * (len(sheets) > 1)} "
+                  f"{', '.join(sheets[:8])}{more}", soft_wrap=True)  # fmt: skip
+    for error in result.errors:
+        err.print(f"[red]error:[/] {error}", soft_wrap=True)
+    what = f"{len(result.failed)} of {len(result.sheets)} sheets are incomplete" if result.failed \
+        else "the print files are incomplete"  # fmt: skip
+    raise BpquizError(
+        f"{what}; the rest is in {target}; once the cause is fixed, "
+        f"bpquiz generate --resume {target} makes what is missing"
+    )
 
 
 def _pick(given, sheet: dict, key: str, default, kind):
@@ -203,7 +234,7 @@ def _pick(given, sheet: dict, key: str, default, kind):
         ) from None
 
 
-def _generate_with_progress(settings, target, students, jobs, force, planned=None):
+def _generate_with_progress(settings, target, students, jobs, force, planned=None, resume=False):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..generate import generate
@@ -223,8 +254,9 @@ def _generate_with_progress(settings, target, students, jobs, force, planned=Non
             bar.update(task, completed=done, total=total, description=what)
 
         return generate(
-            settings, target, students, jobs=jobs, force=force, progress=progress, planned=planned
-        )
+            settings, target, students, jobs=jobs, force=force, progress=progress,
+            planned=planned, resume=resume,
+        )  # fmt: skip
 
 
 def _print_summary(result, settings, seconds: float) -> None:
