@@ -99,25 +99,8 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
 
 def tolerance_text(policy: Policy, lang: str) -> str:
     """The tolerance in the documents' language: ±0,00001 (eine Einheit der letzten Stelle)."""
-    _, sign = tr(lang), decimal_sign(lang)
-
-    def show(x: float) -> str:
-        return (
-            f"{x:g}".replace(".", sign)
-            if x >= 1e-4
-            else f"{x:.{policy.decimals}f}".replace(".", sign)
-        )
-
-    if policy.default_tolerance:
-        return _("±%(unit)s (one unit in the last decimal)") % {"unit": show(policy.unit)}
-    parts = []
-    if policy.atol is not None:
-        parts.append(f"atol {show(policy.atol)}")
-    if policy.rtol is not None:
-        parts.append(f"rtol {show(policy.rtol)}")
-    if policy.sig_figs is not None:
-        parts.append(_("%(n)s significant figures") % {"n": policy.sig_figs})
-    return "max(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
+    sign = decimal_sign(lang)
+    return policy.tolerance_text(lambda x: policy.show_number(x).replace(".", sign), tr(lang))
 
 
 def read_as(written: str, parsed: float | None, decimals: int, lang: str = "en") -> str:

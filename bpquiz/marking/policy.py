@@ -11,7 +11,7 @@ most u/2) and truncated, as the article does (off by less than u). `--atol`, `--
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -104,19 +104,31 @@ class Policy:
             tol = max(tol, 10.0 ** (math.floor(math.log10(abs(x))) - self.sig_figs + 1))
         return tol
 
+    def tolerance_text(
+        self, show: Callable[[float], str] | None = None, _: Callable[[str], str] = str
+    ) -> str:
+        """The tolerance in words: ±0.00001 (one unit in the last decimal), or max(atol …, …).
+        `show` writes a number (a language's decimal sign), `_` translates (the feedback's)."""
+        if show is None:
+            show = self.show_number
+        if self.default_tolerance:
+            return _("±%(unit)s (one unit in the last decimal)") % {"unit": show(self.unit)}
+        parts = []
+        if self.atol is not None:
+            parts.append(f"atol {show(self.atol)}")
+        if self.rtol is not None:
+            parts.append(f"rtol {show(self.rtol)}")
+        if self.sig_figs is not None:
+            parts.append(_("%(n)s significant figures") % {"n": self.sig_figs})
+        return "max(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+    def show_number(self, x: float) -> str:
+        """A tolerance as written: 0.00001 at 5 decimals rather than 1e-05; 0.05 as it is."""
+        return f"{x:g}" if x >= 1e-4 else f"{x:.{self.decimals}f}"
+
     def describe(self) -> dict[str, Any]:
         """The settings as plain data, for grades.json."""
-        if self.default_tolerance:
-            tolerance = f"±{self.unit:.{self.decimals}f} (one unit in the last decimal)"
-        else:
-            parts = []
-            if self.atol is not None:
-                parts.append(f"atol {self.atol:g}")
-            if self.rtol is not None:
-                parts.append(f"rtol {self.rtol:g}")
-            if self.sig_figs is not None:
-                parts.append(f"{self.sig_figs} significant figures")
-            tolerance = "max(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
+        tolerance = self.tolerance_text()
         return {
             "decimals": self.decimals,
             "tolerance": tolerance,
