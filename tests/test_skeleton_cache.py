@@ -9,11 +9,18 @@ from pathlib import Path
 import pytest
 
 from bpquiz.documents import render, skeleton_cache, stamping
-from bpquiz.generate import Settings, generate
+from bpquiz.generate import Settings, from_key, generate
+from bpquiz.grade import load_key
 
 
 def files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def again(run: Path, out: Path) -> None:
+    """The run in `run` made again from its key (the same sheets, secret and so codes)."""
+    settings, planned = from_key(load_key(run / "key.json"))
+    generate(settings, out, jobs=1, planned=planned)
 
 
 @pytest.fixture
@@ -38,7 +45,7 @@ def test_a_kept_skeleton_gives_the_same_files(tmp_path, monkeypatch, builds):
     assert len(builds) == 2
     monkeypatch.setenv("BPQUIZ_CACHE", str(tmp_path / "kept"))
     generate(Settings(n=3, seed=8), tmp_path / "other", jobs=1)
-    generate(Settings(n=2, seed=7), tmp_path / "cached", jobs=1)
+    again(tmp_path / "fresh", tmp_path / "cached")
     assert len(builds) == 4  # the second run of this cache built nothing
     assert files(tmp_path / "cached") == files(tmp_path / "fresh")
 
@@ -54,7 +61,7 @@ def test_a_damaged_entry_is_built_again(tmp_path, monkeypatch, builds):
     data = bytearray(entries[1].read_bytes())
     data[-10] ^= 0xFF  # one byte altered: the checksum no longer holds
     entries[1].write_bytes(bytes(data))
-    generate(Settings(n=1, seed=3), tmp_path / "b", jobs=1)
+    again(tmp_path / "a", tmp_path / "b")
     assert len(builds) == 4
     assert files(tmp_path / "b") == files(tmp_path / "a")
     for entry in entries:
