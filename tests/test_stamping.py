@@ -110,3 +110,21 @@ def test_codes_are_filled_in_and_repeated_slots_laid_out_once(sheets_, monkeypat
         laid_out.clear()
         document.pdf(html("solution", sheet))
         assert "version" not in laid_out and laid_out.count("footer_version") <= 1, sheet.name
+
+
+def test_an_overlay_draws_its_slots_and_nothing_else(sheets_):
+    """An overlay's pages hold only the slots laid out: no page number or footer, whatever the
+    template's own CSS sets for the page's margins (base.html.j2's "page 1 of 4")."""
+    found, built = sheets_
+    skeleton = stamping.load_file(built["solution"])
+    index = next(i for i, s in enumerate(skeleton.slots) if s.name == "footer_version")
+    document, _ = stamping.render_overlay(skeleton, [index], html("solution", found[1]))
+
+    def texts(box):  # every text of a laid-out box, absolutely placed boxes and margins too
+        box = getattr(box, "_box", box)
+        if getattr(box, "text", None):
+            yield box.text
+        for child in getattr(box, "children", ()):
+            yield from texts(child)
+
+    assert [t for page in document.pages for t in texts(page._page_box)] == [found[1].version]

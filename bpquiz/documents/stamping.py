@@ -43,7 +43,10 @@ HEAD = re.compile(r"<head>(.*?)</head>", re.S)
 BODY_CLASS = re.compile(r'<body class="([^"]*)"')
 _SKELETON_CSS = "[data-slot] { visibility: hidden !important; }"
 _OVERLAY_CSS = """
-@page { margin: 0; @bottom-left { content: none; } @bottom-right { content: none; } }
+@page {
+  margin: 0;
+  @bottom-left { content: none !important; } @bottom-right { content: none !important; }
+}
 html, body { margin: 0; padding: 0; }
 .bpq-page { position: relative; overflow: hidden; break-after: page; }
 .bpq-page:last-child { break-after: auto; }
