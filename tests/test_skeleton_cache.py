@@ -85,8 +85,8 @@ def test_a_cache_that_cannot_be_written_is_skipped(tmp_path, monkeypatch, caplog
 
 
 def test_the_key_covers_what_a_skeleton_depends_on(tmp_path, monkeypatch):
-    """The key changes with the HTML, the paper, the form fields and any template's bytes, and
-    is the same when nothing of that changes."""
+    """The key changes with the HTML, the paper, the form fields, any template's bytes and the
+    code that builds and paints skeletons, and is the same when nothing of that changes."""
     base = skeleton_cache.key("<html>a</html>", "a4", True)
     assert base == skeleton_cache.key("<html>a</html>", "a4", True)
     assert base != skeleton_cache.key("<html>b</html>", "a4", True)
@@ -98,6 +98,13 @@ def test_the_key_covers_what_a_skeleton_depends_on(tmp_path, monkeypatch):
     assert base == skeleton_cache.key("<html>a</html>", "a4", True)
     (copy / "style.css").write_bytes((copy / "style.css").read_bytes() + b"\n")
     assert base != skeleton_cache.key("<html>a</html>", "a4", True)
+    monkeypatch.setattr(skeleton_cache, "TEMPLATES", render.TEMPLATES)
+    code = tmp_path / "code"
+    shutil.copytree(skeleton_cache.CODE, code, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(skeleton_cache, "CODE", code)
+    assert base == skeleton_cache.key("<html>a</html>", "a4", True)
+    (code / "fragments.py").write_bytes((code / "fragments.py").read_bytes() + b"\n")
+    assert base != skeleton_cache.key("<html>a</html>", "a4", True)  # the painting code
 
 
 def test_the_cache_folder(monkeypatch, tmp_path):

@@ -128,3 +128,31 @@ def test_an_overlay_draws_its_slots_and_nothing_else(sheets_):
             yield from texts(child)
 
     assert [t for page in document.pages for t in texts(page._page_box)] == [found[1].version]
+
+
+@pytest.mark.parametrize(
+    ("svg_text", "painted"),
+    [
+        ('<text x="40" y="20" text-anchor="end">0.25</text>', True),  # a group, inlined
+        ('<text x="40" y="20" text-anchor="middle" opacity="0.5">0.25</text>', False),
+    ],
+)
+def test_an_svg_slot_is_painted_unless_it_needs_a_group(svg_text, painted):
+    """A slot's SVG text is painted as content, the group WeasyPrint draws a text anchored at
+    its middle or end inlined and clipped to its box; a group drawn with some opacity is not
+    inlined (that would paint another picture), and the slot is then drawn apart."""
+    import weasyprint
+
+    from bpquiz.documents import fragments
+
+    html_text = (
+        '<div data-slot="s"><svg xmlns="http://www.w3.org/2000/svg" width="60" height="30" '
+        f'font-family="DejaVu Sans">{svg_text}</svg></div>'
+    )
+    page = weasyprint.HTML(string=html_text).render().pages[0]._page_box
+    box = next(b for b in page.descendants() if b.element_tag == "div")
+    fragment = fragments.paint(box, page, {})
+    assert (fragment is not None) is painted
+    if painted:
+        assert b" Do" not in fragment.data and b"re W n" in fragment.data
+        assert fragment.data.count(b"TJ") == 4  # one glyph each, as WeasyPrint's SVG draws text

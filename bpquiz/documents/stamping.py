@@ -319,9 +319,10 @@ def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skelet
     glyphs = fragments.font_glyphs(document.fonts)
     codes = fragments.fill_codes(glyphs)
 
-    # A slot drawn with more than fonts (the diagram's SVG) is always laid out as a PDF of
-    # its own; a slot of fragments is templated if a template reproduces its probe: with its
-    # capitals filled in too (a code in a monospaced font) if it can, else its digits only.
+    # A slot drawn with more than fonts and alpha states (an image, say) is always laid out as
+    # a PDF of its own; a slot of fragments (the diagram's numbers too) is templated if a
+    # template reproduces its probe: with its capitals filled in too (a code in a monospaced
+    # font) if it can, else its digits only.
     whole = frozenset(i for i in indices if reference.get(i) is None)
     templates = {}
     modes = {}
