@@ -7,11 +7,11 @@ own costs about as much again (font subsets, objects). This module saves both:
   bytes in the page's CSS pixel space that name fonts by WeasyPrint's resource names. The fonts
   are the skeleton's (`SkeletonFonts`): the skeleton embeds the glyphs of its neutral sheet's
   slots and, for each text run, every character of its kinds (`reservoir`: digits, capitals,
-  small letters), so that numbers, codes and plain names need no font of their own. An SVG
-  is painted the same way (the network diagram's numbers: text, the groups WeasyPrint draws a
-  text anchored at its end in inlined, `_inline`). A slot whose drawing needs anything else (a
-  glyph the skeleton lacks; an image, a pattern, a group drawn with some opacity) is not a
-  fragment; it is laid out as a small PDF of its own (`overlays`).
+  small letters), so that numbers, codes and plain names need no font of their own. An SVG's
+  text is painted so too (the network diagram's numbers), each group in which WeasyPrint draws
+  a text anchored at its middle or end inlined (`_inline`). A slot whose drawing needs anything
+  else (a glyph the skeleton lacks; an image, a pattern, a group drawn with some opacity) is
+  not a fragment; it is laid out as a small PDF of its own (`overlays`).
 - A slot's layout does not depend on which digits its text has: a font's digits have one width
   and no kerning (checked for each slot on the skeleton, with a probe: `other_code`). So a
   fragment painted for one student is a `Template` for every student whose slot has the same
