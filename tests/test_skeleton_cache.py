@@ -9,11 +9,18 @@ from pathlib import Path
 import pytest
 
 from bpquiz.documents import render, skeleton_cache, stamping
-from bpquiz.generate import Settings, generate
+from bpquiz.generate import Settings, from_key, generate
+from bpquiz.grade import load_key
 
 
 def files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def again(run: Path, out: Path) -> None:
+    """The run in `run` made again from its key (the same sheets, secret and so codes)."""
+    settings, planned = from_key(load_key(run / "key.json"))
+    generate(settings, out, jobs=1, planned=planned)
 
 
 @pytest.fixture
@@ -38,7 +45,7 @@ def test_a_kept_skeleton_gives_the_same_files(tmp_path, monkeypatch, builds):
     assert len(builds) == 2
     monkeypatch.setenv("BPQUIZ_CACHE", str(tmp_path / "kept"))
     generate(Settings(n=3, seed=8), tmp_path / "other", jobs=1)
-    generate(Settings(n=2, seed=7), tmp_path / "cached", jobs=1)
+    again(tmp_path / "fresh", tmp_path / "cached")
     assert len(builds) == 4  # the second run of this cache built nothing
     assert files(tmp_path / "cached") == files(tmp_path / "fresh")
 
@@ -54,7 +61,7 @@ def test_a_damaged_entry_is_built_again(tmp_path, monkeypatch, builds):
     data = bytearray(entries[1].read_bytes())
     data[-10] ^= 0xFF  # one byte altered: the checksum no longer holds
     entries[1].write_bytes(bytes(data))
-    generate(Settings(n=1, seed=3), tmp_path / "b", jobs=1)
+    again(tmp_path / "a", tmp_path / "b")
     assert len(builds) == 4
     assert files(tmp_path / "b") == files(tmp_path / "a")
     for entry in entries:
@@ -78,8 +85,8 @@ def test_a_cache_that_cannot_be_written_is_skipped(tmp_path, monkeypatch, caplog
 
 
 def test_the_key_covers_what_a_skeleton_depends_on(tmp_path, monkeypatch):
-    """The key changes with the HTML, the paper, the form fields and any template's bytes, and
-    is the same when nothing of that changes."""
+    """The key changes with the HTML, the paper, the form fields, any template's bytes and the
+    code that builds and paints skeletons, and is the same when nothing of that changes."""
     base = skeleton_cache.key("<html>a</html>", "a4", True)
     assert base == skeleton_cache.key("<html>a</html>", "a4", True)
     assert base != skeleton_cache.key("<html>b</html>", "a4", True)
@@ -91,6 +98,13 @@ def test_the_key_covers_what_a_skeleton_depends_on(tmp_path, monkeypatch):
     assert base == skeleton_cache.key("<html>a</html>", "a4", True)
     (copy / "style.css").write_bytes((copy / "style.css").read_bytes() + b"\n")
     assert base != skeleton_cache.key("<html>a</html>", "a4", True)
+    monkeypatch.setattr(skeleton_cache, "TEMPLATES", render.TEMPLATES)
+    code = tmp_path / "code"
+    shutil.copytree(skeleton_cache.CODE, code, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(skeleton_cache, "CODE", code)
+    assert base == skeleton_cache.key("<html>a</html>", "a4", True)
+    (code / "fragments.py").write_bytes((code / "fragments.py").read_bytes() + b"\n")
+    assert base != skeleton_cache.key("<html>a</html>", "a4", True)  # the painting code
 
 
 def test_the_cache_folder(monkeypatch, tmp_path):

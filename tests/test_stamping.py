@@ -110,3 +110,49 @@ def test_codes_are_filled_in_and_repeated_slots_laid_out_once(sheets_, monkeypat
         laid_out.clear()
         document.pdf(html("solution", sheet))
         assert "version" not in laid_out and laid_out.count("footer_version") <= 1, sheet.name
+
+
+def test_an_overlay_draws_its_slots_and_nothing_else(sheets_):
+    """An overlay's pages hold only the slots laid out: no page number or footer, whatever the
+    template's own CSS sets for the page's margins (base.html.j2's "page 1 of 4")."""
+    found, built = sheets_
+    skeleton = stamping.load_file(built["solution"])
+    index = next(i for i, s in enumerate(skeleton.slots) if s.name == "footer_version")
+    document, _ = stamping.render_overlay(skeleton, [index], html("solution", found[1]))
+
+    def texts(box):  # every text of a laid-out box, absolutely placed boxes and margins too
+        box = getattr(box, "_box", box)
+        if getattr(box, "text", None):
+            yield box.text
+        for child in getattr(box, "children", ()):
+            yield from texts(child)
+
+    assert [t for page in document.pages for t in texts(page._page_box)] == [found[1].version]
+
+
+@pytest.mark.parametrize(
+    ("svg_text", "painted"),
+    [
+        ('<text x="40" y="20" text-anchor="end">0.25</text>', True),  # a group, inlined
+        ('<text x="40" y="20" text-anchor="middle" opacity="0.5">0.25</text>', False),
+    ],
+)
+def test_an_svg_slot_is_painted_unless_it_needs_a_group(svg_text, painted):
+    """A slot's SVG text is painted as content, the group WeasyPrint draws a text anchored at
+    its middle or end inlined and clipped to its box; a group drawn with some opacity is not
+    inlined (that would paint another picture), and the slot is then drawn apart."""
+    import weasyprint
+
+    from bpquiz.documents import fragments
+
+    html_text = (
+        '<div data-slot="s"><svg xmlns="http://www.w3.org/2000/svg" width="60" height="30" '
+        f'font-family="DejaVu Sans">{svg_text}</svg></div>'
+    )
+    page = weasyprint.HTML(string=html_text).render().pages[0]._page_box
+    box = next(b for b in page.descendants() if b.element_tag == "div")
+    fragment = fragments.paint(box, page, {})
+    assert (fragment is not None) is painted
+    if painted:
+        assert b" Do" not in fragment.data and b"re W n" in fragment.data
+        assert fragment.data.count(b"TJ") == 4  # one glyph each, as WeasyPrint's SVG draws text

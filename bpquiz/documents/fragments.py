@@ -7,9 +7,11 @@ own costs about as much again (font subsets, objects). This module saves both:
   bytes in the page's CSS pixel space that name fonts by WeasyPrint's resource names. The fonts
   are the skeleton's (`SkeletonFonts`): the skeleton embeds the glyphs of its neutral sheet's
   slots and, for each text run, every character of its kinds (`reservoir`: digits, capitals,
-  small letters), so that numbers, codes and plain names need no font of their own. A slot
-  whose drawing needs anything else (a glyph the skeleton lacks; a group or image: the network
-  diagram's SVG) is not a fragment; it is laid out as a small PDF of its own (`overlays`).
+  small letters), so that numbers, codes and plain names need no font of their own. An SVG's
+  text is painted so too (the network diagram's numbers), each group in which WeasyPrint draws
+  a text anchored at its middle or end inlined (`_inline`). A slot whose drawing needs anything
+  else (a glyph the skeleton lacks; an image, a pattern, a group drawn with some opacity) is
+  not a fragment; it is laid out as a small PDF of its own (`overlays`).
 - A slot's layout does not depend on which digits its text has: a font's digits have one width
   and no kerning (checked for each slot on the skeleton, with a probe: `other_code`). So a
   fragment painted for one student is a `Template` for every student whose slot has the same
@@ -190,28 +192,66 @@ class Fragment:
     states: tuple[tuple[str, str, float], ...]  # (resource name, "ca" or "CA", alpha)
 
 
-def _bytes(stream: Stream) -> bytes:
-    return b"\n".join(
-        item if isinstance(item, bytes) else _to_bytes(item) for item in stream.stream
-    )
+_DO = re.compile(rb"^/(\S+) Do$")
+
+
+def _bytes(stream: Stream, alphas: dict[str, float]) -> bytes | None:
+    """A drawing's content bytes, each group it draws inlined (`_inline`); None if it needs
+    resources other than fonts and alpha states. `alphas` gets its alpha states (name ->
+    alpha), those of its groups too."""
+    resources = stream._resources
+    if resources.get("Pattern") or resources.get("Shading"):
+        return None
+    for name in resources.get("ExtGState") or {}:
+        if not (m := _ALPHA.match(name)):
+            return None
+        alphas[name] = float(m.group(2))
+    parts = []
+    for item in stream.stream:
+        data = item if isinstance(item, bytes) else _to_bytes(item)
+        if m := _DO.match(data):
+            data = _inline((resources.get("XObject") or {}).get(m.group(1).decode()), alphas)
+            if data is None:
+                return None
+        parts.append(data)
+    return b"\n".join(parts)
+
+
+def _inline(group: Any, alphas: dict[str, float]) -> bytes | None:
+    """A form XObject's drawing as content of the stream that draws it: clipped to its box, in
+    a saved state. Only WeasyPrint's transparency groups without a matrix (how its SVG painter
+    anchors a text at its middle or end, `text-anchor`): drawn where every alpha is 1 (`paint`
+    checks), such a group paints exactly what its content paints in place."""
+    extra = getattr(group, "extra", None)
+    if not isinstance(group, Stream) or extra is None:
+        return None  # an image, or anything WeasyPrint's painter did not draw itself
+    if extra.get("Subtype") != "/Form" or "Group" not in extra or "Matrix" in extra:
+        return None
+    inner = _bytes(group, alphas)
+    if inner is None:
+        return None
+    x1, y1, x2, y2 = (float(v) for v in extra["BBox"])
+    clip = b" ".join(_to_bytes(v) for v in (x1, y1, x2 - x1, y2 - y1))
+    return b"q\n" + clip + b" re W n\n" + inner + b"\nQ"
 
 
 def paint(box: Any, page_box: Any, fonts: dict) -> Fragment | None:
     """Draw one laid-out slot box alone, as WeasyPrint draws it on its page; None if the
-    drawing needs resources other than fonts and alpha states (groups, images, patterns)."""
+    drawing needs resources other than fonts and alpha states (images, patterns, shadings,
+    soft masks), or draws a group where an alpha is not 1 (opacity)."""
     resources: dict[str, dict] = {
         "ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}, "ColorSpace": {},
     }  # fmt: skip
     stream = Stream(fonts, (0, 0, page_box.width, page_box.height), resources, {}, None, {}, None)
     draw_stacking_context(stream, StackingContext.from_box(box, page_box))
-    if resources["XObject"] or resources["Pattern"] or resources["Shading"]:
+    alphas: dict[str, float] = {}
+    data = _bytes(stream, alphas)
+    if data is None or (resources["XObject"] and any(a != 1 for a in alphas.values())):
         return None
-    states = []
-    for name in sorted(resources["ExtGState"]):
-        if not (m := _ALPHA.match(name)):
-            return None
-        states.append((name, "ca" if m.group(1) == "a" else "CA", float(m.group(2))))
-    return Fragment(_bytes(stream), tuple(states))
+    states = tuple(
+        (name, "ca" if name[0] == "a" else "CA", alpha) for name, alpha in sorted(alphas.items())
+    )
+    return Fragment(data, states)
 
 
 def orderly(box: Any, content: str) -> bool:

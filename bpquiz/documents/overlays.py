@@ -7,8 +7,8 @@
    an earlier one (the code in each page's footer) is drawn as that one;
 2. lays the other slots out in one overlay (WeasyPrint) and paints each in the skeleton's fonts
    (`fragments.paint`); each becomes a template for the students after;
-3. writes the slots of that overlay that need more than the skeleton's fonts — an SVG (the
-   network diagram), a name with letters the skeleton lacks — as a PDF of their own;
+3. writes the slots of that overlay that need more than the skeleton's fonts — a name with
+   letters the skeleton lacks, an image — as a PDF of their own;
 4. has `stamped.Stamper` put it all over the skeleton's pages.
 
 Which slot takes which way depends only on the student's text and the skeleton, and a template

@@ -2,7 +2,8 @@
 
 A skeleton is built from a neutral sheet (`generate.neutral_job`: no student's numbers, code or
 name), so it depends only on the templates, the exercise and the settings printed on every page
-— all in its HTML — the paper, and the software and fonts that lay it out. `key` digests all of
+— all in its HTML — the paper, and the software and fonts that lay it out and paint its slots
+(this package's own code too: which slots are templates or drawn apart). `key` digests all of
 that; the same key means a skeleton built afresh would be the same bytes (a test checks that a
 run with a cached skeleton writes the same files as one without).
 
@@ -31,7 +32,8 @@ from ..files import write_atomic
 from .render import TEMPLATES
 from .stamping import Skeleton
 
-FORMAT = b"bpquiz-skeleton 2\n"  # bump when Skeleton's fields or their meaning change
+FORMAT = b"bpquiz-skeleton 3\n"  # bump when Skeleton's fields or their meaning change
+CODE = Path(__file__).parent  # the modules that build, paint and stamp skeletons
 KEEP = 64
 _LOG = logging.getLogger("bpquiz")
 _warned = False
@@ -77,6 +79,8 @@ def key(html: str, paper: str, forms: bool) -> str:
     for path in sorted(TEMPLATES.iterdir()):  # the templates and style.css
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(CODE.glob("*.py")):  # a version number stays put while code changes
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(fonts_digest())
     digest.update(html.encode())
     return digest.hexdigest()[:32]

@@ -7,10 +7,10 @@ keywords: their version). A page's form holds
 
 - the slots painted as content in the skeleton's own fonts (`fragments`): no font is embedded
   again, and
-- for slots laid out as a PDF of their own (`own`: the network diagram, a name with letters the
-  skeleton lacks), that PDF's page as a form inside it. Its fonts are the skeleton's where the
-  skeleton embeds every glyph it uses with the same widths; else its own subsets, each with a
-  tag derived from its font file: ISO 32000 (9.6.4) wants a tag to name one glyph set, and
+- for slots laid out as a PDF of their own (`own`: a name with letters the skeleton lacks),
+  that PDF's page as a form inside it. Its fonts are the skeleton's where the skeleton embeds
+  every glyph it uses with the same widths; else its own subsets, each with a tag derived from
+  its font file: ISO 32000 (9.6.4) wants a tag to name one glyph set, and
   WeasyPrint names every subset of a font with the same tag.
 
 Why pikepdf (qpdf) rather than pypdf: the same job takes 4–5 ms instead of 15–20 ms per

@@ -43,7 +43,10 @@ HEAD = re.compile(r"<head>(.*?)</head>", re.S)
 BODY_CLASS = re.compile(r'<body class="([^"]*)"')
 _SKELETON_CSS = "[data-slot] { visibility: hidden !important; }"
 _OVERLAY_CSS = """
-@page { margin: 0; @bottom-left { content: none; } @bottom-right { content: none; } }
+@page {
+  margin: 0;
+  @bottom-left { content: none !important; } @bottom-right { content: none !important; }
+}
 html, body { margin: 0; padding: 0; }
 .bpq-page { position: relative; overflow: hidden; break-after: page; }
 .bpq-page:last-child { break-after: auto; }
@@ -316,9 +319,10 @@ def render_skeleton(html: str, paper: str = "a4", forms: bool = False) -> Skelet
     glyphs = fragments.font_glyphs(document.fonts)
     codes = fragments.fill_codes(glyphs)
 
-    # A slot drawn with more than fonts (the diagram's SVG) is always laid out as a PDF of
-    # its own; a slot of fragments is templated if a template reproduces its probe: with its
-    # capitals filled in too (a code in a monospaced font) if it can, else its digits only.
+    # A slot drawn with more than fonts and alpha states (an image, say) is always laid out as
+    # a PDF of its own; a slot of fragments (the diagram's numbers too) is templated if a
+    # template reproduces its probe: with its capitals filled in too (a code in a monospaced
+    # font) if it can, else its digits only.
     whole = frozenset(i for i in indices if reference.get(i) is None)
     templates = {}
     modes = {}
