@@ -9,6 +9,7 @@ writes grades.json and problems.csv; gradebook.csv last, so that a gradebook mea
 from __future__ import annotations
 
 import functools
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from .marking.own import unfilled_templates
 from .marking.reports import gradebook_csv, grades_json, problems_csv, statistics_dict
 from .marking.submissions import Problem, Reading, expand, normalize_version
 from .outfolder import check_out, feedback_folder, feedback_names
-from .pool import Pool, workers_for
+from .pool import Pool, WorkerDied, workers_for
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -128,23 +129,6 @@ def _warm_up(paper: str, templates: tuple[str, ...], lang: str, in_worker: bool)
     from .documents import render
 
     render.warm_up(papers=(paper,), templates=templates, lang=lang)
-
-
-def render_feedback(path: Path, context: dict[str, Any], paper: str) -> str:
-    """Render and write one feedback PDF; returns "" or the error (never raises)."""
-    from .documents import render
-
-    try:
-        write_atomic(path, render.render_pdf("feedback.html.j2", context, paper))
-    except Exception as e:  # noqa: BLE001 - one bad document must not stop the batch
-        return f"{type(e).__name__}: {e}"
-    return ""
-
-
-def render_summary(context: dict[str, Any], paper: str) -> bytes:
-    from .documents import render
-
-    return render.render_pdf("summary.html.j2", context, paper)
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -246,6 +230,26 @@ def _remove_temporary(out: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def _feedback_skeleton(
+    pool: Pool, run: Run, policy: Policy, page: Any, paper: str, scratch: Path,
+    build: Callable[..., Path], neutral: Callable[..., Result],
+) -> Path | None:  # fmt: skip
+    """The feedback's shared layout, laid out (or found kept) once; None, with a warning, if it
+    cannot be: then each feedback is rendered whole."""
+    from .documents.feedback import feedback_context
+
+    try:
+        context = feedback_context(neutral(run.exercise, policy), policy, page)
+        return pool.result(pool.submit(build, context, paper, scratch / "feedback.skeleton",
+                                       what="the feedback layout"))  # fmt: skip
+    except (Interrupted, WorkerDied):
+        raise
+    except Exception as e:  # noqa: BLE001 - slower, not wrong: each feedback is rendered whole
+        run.warnings.append(f"the feedback layout failed ({type(e).__name__}: {e}); "
+                            "each feedback PDF is rendered whole")  # fmt: skip
+        return None
+
+
 def _write(
     run: Run, out: Path, key: Key, reading: Reading, policy: Policy, settings: dict[str, Any],
     lang: str, feedback: bool, summary: bool, force: bool, jobs: int | None,
@@ -253,6 +257,12 @@ def _write(
 ) -> None:  # fmt: skip
     """The feedback PDFs, summary.pdf and the reports, gradebook.csv last."""
     from .documents.feedback import feedback_context, summary_context
+    from .documents.graded import (
+        build_feedback_skeleton,
+        neutral_result,
+        render_feedback,
+        render_summary,
+    )  # fmt: skip
     from .documents.views import Page
 
     ours, others = feedback_folder(out, reading, key.exercise) if feedback else ([], set())
@@ -269,16 +279,21 @@ def _write(
     templates = ("feedback.html.j2",) * feedback + ("summary.html.j2",) * summary
     initializer = _warm_up if tasks else None
     warm = (paper, templates, lang)
-    with Pool(workers, initializer, warm, in_process=jobs == 1 or not tasks) as pool:
+    with (
+        Pool(workers, initializer, warm, in_process=jobs == 1 or not tasks) as pool,
+        tempfile.TemporaryDirectory(prefix="bpquiz-skeletons-") as scratch,
+    ):
         folder = out / "feedback"
         rendering = []
-        if feedback:
+        if feedback and run.results:
             if force:
                 for old in ours:  # an earlier grading's feedback; never a file it did not write
                     old.unlink(missing_ok=True)
+            skeleton = _feedback_skeleton(pool, run, policy, page, paper, Path(scratch),
+                                          build_feedback_skeleton, neutral_result)  # fmt: skip
             rendering = [
                 (r, pool.submit(render_feedback, folder / name, feedback_context(r, policy, page),
-                                paper, what=f"the feedback of {r.student}"))
+                                paper, skeleton, what=f"the feedback of {r.student}"))
                 for r, name in zip(run.results, names)
             ]  # fmt: skip
             for done, (r, future) in enumerate(rendering, start=1):

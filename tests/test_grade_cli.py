@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pdfwords import same_words, words
 from pypdf import PdfReader
 
 from bpquiz.exercise.model import Exercise
@@ -307,6 +308,50 @@ def test_feedback_renders_without_weasyprint_warnings(graded, caplog):
             summary_context(key.exercise, results, problems, Policy(), Page(), stats),
         )
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
+
+
+def _class_results(root: Path):
+    from bpquiz.grade import load_key
+    from bpquiz.marking.formats import read_file
+    from bpquiz.marking.grading import Policy
+    from bpquiz.marking.match import grade_class
+
+    key = load_key(root / "class" / "key.json")
+    reading = read_file(root / "submissions" / "answers.csv", key.exercise)
+    return grade_class(key, reading.submissions, Policy())[0]
+
+
+def test_stamped_feedback_matches_a_full_render(graded):
+    """Each feedback PDF of the CSV's students (stamped on the grading's shared layout) has
+    exactly the words of a full render of their own feedback, each in the same place."""
+    from bpquiz.documents import render
+    from bpquiz.documents.feedback import feedback_context
+    from bpquiz.documents.views import Page
+    from bpquiz.marking.grading import Policy
+
+    root, _, _ = graded
+    results = _class_results(root)
+    assert {r.student for r in results} == {"s3", "s4", "s5"}
+    for r in results:
+        path = root / "graded" / "feedback" / f"{r.student}.pdf"
+        full = render.render_pdf("feedback.html.j2", feedback_context(r, Policy(), Page()))
+        same_words(words(path), words(full), r.student)
+        for page in PdfReader(path).pages:
+            assert "/bpqStamp" in page["/Resources"]["/XObject"], r.student
+
+
+def test_a_feedback_does_not_depend_on_who_else_was_graded(graded, tmp_path):
+    """Grading one student alone writes the same feedback bytes as grading them with the class
+    (the shared layout comes from no student, and stamping learns nothing that changes bytes)."""
+    root, _, _ = graded
+    lines = (root / "submissions" / "answers.csv").read_text(encoding="utf-8-sig").splitlines()
+    alone = tmp_path / "alone.csv"
+    alone.write_text("\n".join([lines[0], next(x for x in lines if x.startswith("s4;"))]) + "\n")
+    result = bpquiz("grade", alone, "--key", root / "class" / "key.json", "--out", tmp_path / "g")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "g" / "feedback" / "s4.pdf").read_bytes() == (
+        root / "graded" / "feedback" / "s4.pdf"
+    ).read_bytes()
 
 
 @pytest.mark.parametrize(

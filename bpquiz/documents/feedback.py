@@ -1,8 +1,10 @@
 """What the grading documents show: a student's feedback and the class summary (plain data).
 
 The feedback lists every asked step with the student's answer beside the key, its status and
-points, and under each step not earned the worked solution's lines (`exercise.typeset.lines`,
-the same lines the solution prints). The summary holds the class statistics and two charts.
+points, and under each step its worked line (`exercise.typeset.lines`, as the solution prints
+it): the formula, then the numbers and the result. Every student's feedback has the same rows,
+so that a grading lays the feedback out once and stamps each student's text on it
+(`documents.stamping`). The summary holds the class statistics and two charts.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .charts import svg_facility, svg_histogram
 from .i18n import decimal_sign
 from .views import Page, math_for, step_numbers, tr
 
-SHOW_WORKED = ("wrong", "blank", "unreadable")
+WRITTEN_ROOM = 16  # characters of an answer the feedback's column shows (monospaced)
 STATUS_NAMES = {"correct": N_("correct"), "ecf": N_("ecf"), "wrong": N_("wrong"),
                 "blank": N_("blank"), "unreadable": N_("unreadable"),
                 "imprecise": N_("imprecise"), "missing": N_("missing")}  # fmt: skip
@@ -40,7 +42,7 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
 
     Per step: its symbol, the answer as written and how it was read, the key at the asked
     decimals, the status and points, for an `ecf` step the value from the student's own answers,
-    and for a step not earned the worked solution's lines.
+    and its worked line: the formula and the numbers (the result is the key).
     """
     g = result.graded
     variant = result.sheet.variant
@@ -62,7 +64,7 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
                     "id": d.id,
                     "label": d.label.translated(tr(page.lang)),
                     "symbol": shown.symbol,
-                    "written": m.written.strip(),
+                    "written": shorten(m.written.strip(), WRITTEN_ROOM),
                     "read_as": read_as(m.written, m.parsed, decimals, page.lang),
                     "key": NUMBERS.number(m.key, decimals),
                     "status": m.status,
@@ -72,7 +74,8 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
                     if m.status == "ecf" and m.recomputed is not None
                     else "",
                     # The right-hand sides; the template adds `symbol =` and `= key`.
-                    "lines": [*shown.derivation, shown.numbers] if m.status in SHOW_WORKED else [],
+                    "formula": shown.formula,
+                    "numbers": shown.numbers,
                 }
             )
         phases.append({"title": phase_title(exercise, phase, tr(page.lang)), "steps": steps})
@@ -95,6 +98,12 @@ def feedback_context(result: Result, policy: Policy, page: Page) -> dict[str, An
         "imprecise_credit": number(policy.imprecise_credit * 100, 0),
         "phases": phases,
     }
+
+
+def shorten(text: str, room: int) -> str:
+    """A text cut to `room` characters, the cut marked (an answer is one line of its column)."""
+    text = " ".join(text.split())
+    return text if len(text) <= room else text[: room - 1] + "…"
 
 
 def tolerance_text(policy: Policy, lang: str) -> str:

@@ -2,7 +2,8 @@
 
 Each kind is a template and a context (`views`). `build_skeleton` lays out a run's shared part of
 one kind once and saves it (`stamping`); `render_document` makes one student's document, stamped
-on that skeleton (`overlays.StampedDocument`), or rendered whole when there is none.
+on that skeleton (`overlays.StampedDocument`), or rendered whole when there is none. The feedback
+of `grade` is made the same way (`save_skeleton`, `stamp`; see `graded`).
 """
 
 from __future__ import annotations
@@ -37,20 +38,27 @@ def html(kind: str, sheet: Sheet, page: Page) -> str:
 def build_skeleton(kind: str, sheet: Sheet, page: Page, paper: str, path: Path) -> Path:
     """The shared part of a run's documents of this kind, from a neutral sheet (see
     `generate.neutral_job`), kept between runs (`skeleton_cache`), saved to `path`."""
-    _, forms, _ = KINDS[kind]
-    text = html(kind, sheet, page)
-    skeleton = skeleton_cache.skeleton(
-        kind, text, paper, forms, lambda: stamping.render_skeleton(text, paper, forms)
-    )
-    return stamping.save(skeleton, path)
+    return save_skeleton(kind, html(kind, sheet, page), paper, KINDS[kind][1], path)
 
 
 def render_document(
     kind: str, sheet: Sheet, page: Page, paper: str, skeleton: Path | None = None
 ) -> bytes:
     """One student's worksheet or solution: stamped on the saved `skeleton`, or rendered whole."""
-    _, forms, _ = KINDS[kind]
-    text = html(kind, sheet, page)
+    return stamp(html(kind, sheet, page), paper, KINDS[kind][1], skeleton)
+
+
+def save_skeleton(kind: str, text: str, paper: str, forms: bool, path: Path) -> Path:
+    """The skeleton of a neutral document's HTML: kept from an earlier run or laid out now
+    (`skeleton_cache`), saved to `path` for the workers."""
+    skeleton = skeleton_cache.skeleton(
+        kind, text, paper, forms, lambda: stamping.render_skeleton(text, paper, forms)
+    )
+    return stamping.save(skeleton, path)
+
+
+def stamp(text: str, paper: str, forms: bool, skeleton: Path | None) -> bytes:
+    """A student's document from its HTML: stamped on the saved `skeleton`, or rendered whole."""
     if skeleton is None:
         return render.html_to_pdf(text, paper, forms)
     return overlays.load(skeleton).pdf(text)
