@@ -68,7 +68,10 @@ def text(html: str) -> str:
 
 
 _SMALL = "abcdefghijklmnopqrstuvwxyz"
-_NUMBER = DIGITS + ".,\u2212"  # a number's characters, decimal comma and minus sign included
+# A number's characters (decimal comma and minus sign included), and what students write in
+# an answer besides (a hyphen for minus, fractions, exponents, a question mark; "—" for a blank):
+# the feedback shows answers as written.
+_NUMBER = DIGITS + ".,\u2212-+/eE^×·?—"
 _RESERVOIR = (  # (what a text run has, what is then added to the skeleton's fonts)
     (set(DIGITS), _NUMBER),
     (set(CAPITALS), CAPITALS + _NUMBER),  # codes, IDs: X7K2
