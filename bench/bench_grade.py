@@ -7,8 +7,10 @@
 Targets (issue 4), on the 2-core reference machine: 1,000 PDFs graded in ≤ 60 s, 10,000 CSV rows
 in ≤ 5 s. Each figure is the wall time of one `python -m bpquiz grade ...` process, start-up, key
 reading and writing the reports included, and its peak RSS (the largest of the command and its
-worker processes). Feedback PDFs (one WeasyPrint document per student) dominate when asked for,
-so the PDF run is timed without them (`--no-feedback`) and with them.
+worker processes). The PDF run is timed without feedback (`--no-feedback`) and with it, once with
+no feedback layout kept from an earlier run (cold) and once with it (warm); the difference per
+student, in wall and CPU time, is what the feedback costs (target, issue 10: at most 0.6× of
+`generate`'s cost per student, which bench_generate.py prints; 1,000 with feedback in ≤ 60 s).
 
 The data is made first (not timed): a key of N variants, one worksheet rendered by the real
 templates and filled N times with pypdf (the `version` field set to each variant's code), and a
@@ -93,19 +95,25 @@ def fill_pdf(args: tuple[bytes, dict[str, str], Path]) -> None:
     students.fill(template, values, target)
 
 
-def timed(command: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB (largest process of the run), exit code of a fresh process."""
+CPU: dict[str, float] = {}  # the last run's CPU seconds (the command and its workers)
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB (largest process of the run), exit code of a fresh process;
+    its CPU seconds (user + system, workers included) go to CPU["last"]."""
     probe = (
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
         "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-        "print(time.perf_counter() - t, peak, rc)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(time.perf_counter() - t, u.ru_maxrss, rc, u.ru_utime + u.ru_stime)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True
-    )
-    wall, rss_kb, rc = out.stdout.split()
+        [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    wall, rss_kb, rc, cpu = out.stdout.split()
+    CPU["last"] = float(cpu)
     return float(wall), int(rss_kb) / 1024, int(rc)
 
 
@@ -170,6 +178,7 @@ def main() -> None:
         key = ["--key", str(pdf_dir / "key.json")]
         out = ["--out", str(pdf_dir / "graded"), "--force", "--no-feedback"]
         wall, rss, rc = timed([*grade, str(pdf_dir / "submissions"), *key, *out])
+        feedback_costs: list[str] = []
         results.append(
             (f"{args.pdfs:,} filled PDFs (summary.pdf, no feedback)", wall, rss, 60.0, rc)
         )
@@ -182,12 +191,24 @@ def main() -> None:
                     target = subset / p.name
                     if not target.exists():
                         os.link(p, target)
-            wall, rss, rc = timed(
-                [*grade, str(subset), *key, "--out", str(pdf_dir / "graded-feedback"), "--force"]
-            )
-            results.append(
-                (f"{args.feedback:,} filled PDFs with feedback PDFs", wall, rss, None, rc)
-            )
+            command = [*grade, str(subset), *key, "--out", str(pdf_dir / "graded-feedback")]
+            if args.feedback < args.pdfs:  # the run without feedback, on the same PDFs
+                timed([*grade, str(subset), *key, *out])
+            base_wall, base_cpu = wall, CPU["last"]
+            # Cold: no feedback layout kept from an earlier run (a fresh BPQUIZ_CACHE); warm: the
+            # one this run kept.
+            cache = tempfile.mkdtemp(prefix="bpquiz-bench-cache-")
+            for kind in ("cold", "warm"):
+                wall, rss, rc = timed([*command, "--force"], {"BPQUIZ_CACHE": cache})
+                results.append(
+                    (f"{args.feedback:,} filled PDFs with feedback PDFs ({kind})", wall, rss,
+                     60.0, rc)
+                )  # fmt: skip
+                feedback_costs.append(
+                    f"feedback, {kind}: {1000 * (wall - base_wall) / args.feedback:.1f} ms wall, "
+                    f"{1000 * (CPU['last'] - base_cpu) / args.feedback:.1f} ms CPU per student "
+                    "beyond the run without feedback"
+                )
 
     print()
     print(f"{'run':<48} {'wall':>8} {'peak RSS':>9}  target")
@@ -197,6 +218,10 @@ def main() -> None:
             f"{what:<48} {wall:7.2f}s {rss:7.0f}MB  {verdict}"
             f"{'' if rc in (0, 1) else f'  (exit {rc})'}"
         )
+    if args.pdfs and args.feedback:
+        print("\n" + "\n".join(feedback_costs))
+        print("(issue 10: feedback at most 0.6× of generate's cost per student; bench_generate "
+              "prints generate's)")  # fmt: skip
     if args.pdfs:
         graded = json.loads((root / "pdf" / "graded" / "grades.json").read_text())["statistics"]
         print(f"\nPDF run: {graded['graded']} graded, mean {graded['mean_percent']}%", end="; ")
