@@ -1,9 +1,11 @@
 """Benchmark: the real `bpquiz generate` as a subprocess, for one student and for classes.
 
     python bench/bench_generate.py [--n 30 300] [--repeat 3] [--jobs N] [--cache both|cold|warm]
+                                   [--preset NAME]
 
 For each n (and n=2, for the fixed cost) it runs `python -m bpquiz generate --n N --seed 2026
---quiet` into a fresh temporary folder and reports:
+--quiet` (with `--preset NAME`, that exercise: `--preset largest` is 4-4-4 with everything
+asked) into a fresh temporary folder and reports:
 
 - wall time, best and median of --repeat runs, and CPU time (all processes, user + system);
 - cold: each run with an empty skeleton cache (BPQUIZ_CACHE: a new temporary folder), so the
@@ -72,12 +74,15 @@ def sizes(out: Path) -> dict[str, int]:
     return found
 
 
+PRESET: list[str] = []  # --preset NAME: the exercise options of the runs (default: the article's)
+
+
 def run_once(n: int, jobs: int | None, cache: Path) -> tuple[float, int, int, float, dict]:
     """(wall s, peak RSS of one process kB, of the process tree kB, CPU s, file sizes)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         cmd = [sys.executable, "-m", "bpquiz", "generate", "--n", str(n), "--seed", "2026",
-               "--out", str(out), "--quiet"]  # fmt: skip
+               "--out", str(out), "--quiet", *PRESET]  # fmt: skip
         if jobs:
             cmd += ["--jobs", str(jobs)]
         env = {**os.environ, "PYTHONPATH": str(ROOT), "BPQUIZ_CACHE": str(cache)}
@@ -129,11 +134,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--cache", choices=("both", "cold", "warm"), default="both")
+    parser.add_argument("--preset", help="exercise preset, e.g. largest (4-4-4, all asked)")
     args = parser.parse_args()
+    if args.preset:
+        PRESET[:] = ["--preset", args.preset]
     modes = ("cold", "warm") if args.cache == "both" else (args.cache,)
 
     print(f"bpquiz generate benchmark: {os.cpu_count()} cores, jobs={args.jobs or 'all'}, "
-          f"best/median of {args.repeat}")  # fmt: skip
+          f"best/median of {args.repeat}, preset {args.preset or 'article'}")  # fmt: skip
     ns = sorted({2, *args.n})
     best: dict[tuple[str, int], float] = {}
     memory: dict[int, tuple[float, float]] = {}
