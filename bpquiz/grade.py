@@ -231,17 +231,18 @@ def _remove_temporary(out: Path) -> None:
 
 
 def _feedback_skeleton(
-    pool: Pool, run: Run, policy: Policy, page: Any, paper: str, scratch: Path,
-    build: Callable[..., Path], neutral: Callable[..., Result],
+    pool: Pool, run: Run, policy: Policy, page: Any, paper: str, scratch: Path
 ) -> Path | None:  # fmt: skip
     """The feedback's shared layout, laid out (or found kept) once; None, with a warning, if it
     cannot be: then each feedback is rendered whole."""
     from .documents.feedback import feedback_context
+    from .documents.graded import build_feedback_skeleton, neutral_result
 
     try:
-        context = feedback_context(neutral(run.exercise, policy), policy, page)
-        return pool.result(pool.submit(build, context, paper, scratch / "feedback.skeleton",
-                                       what="the feedback layout"))  # fmt: skip
+        context = feedback_context(neutral_result(run.exercise, policy), policy, page)
+        job = pool.submit(build_feedback_skeleton, context, paper, scratch / "feedback.skeleton",
+                          what="the feedback layout")  # fmt: skip
+        return pool.result(job)
     except (Interrupted, WorkerDied):
         raise
     except Exception as e:  # noqa: BLE001 - slower, not wrong: each feedback is rendered whole
@@ -257,12 +258,7 @@ def _write(
 ) -> None:  # fmt: skip
     """The feedback PDFs, summary.pdf and the reports, gradebook.csv last."""
     from .documents.feedback import feedback_context, summary_context
-    from .documents.graded import (
-        build_feedback_skeleton,
-        neutral_result,
-        render_feedback,
-        render_summary,
-    )  # fmt: skip
+    from .documents.graded import render_feedback, render_summary
     from .documents.views import Page
 
     ours, others = feedback_folder(out, reading, key.exercise) if feedback else ([], set())
@@ -289,8 +285,7 @@ def _write(
             if force:
                 for old in ours:  # an earlier grading's feedback; never a file it did not write
                     old.unlink(missing_ok=True)
-            skeleton = _feedback_skeleton(pool, run, policy, page, paper, Path(scratch),
-                                          build_feedback_skeleton, neutral_result)  # fmt: skip
+            skeleton = _feedback_skeleton(pool, run, policy, page, paper, Path(scratch))
             rendering = [
                 (r, pool.submit(render_feedback, folder / name, feedback_context(r, policy, page),
                                 paper, skeleton, what=f"the feedback of {r.student}"))
