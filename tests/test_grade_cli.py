@@ -354,6 +354,31 @@ def test_a_feedback_does_not_depend_on_who_else_was_graded(graded, tmp_path):
     ).read_bytes()
 
 
+def test_the_fast_pdf_reader_reads_what_pypdf_reads(graded):
+    """pikepdf's reading of the form fields (the fast path) gives what pypdf's gives — filled
+    worksheets, a blank one, a merged print file —, and leaves a damaged file to pypdf."""
+    from bpquiz.marking.pdfs import _pypdf_fields, fast_fields
+
+    root, key, _ = graded
+    files = [
+        *sorted((root / "submissions" / "pdfs").glob("*.pdf")),
+        root / "class" / "worksheets" / f"{key['variants'][5]['version']}.pdf",
+        root / "class" / "print" / "worksheets.pdf",
+    ]
+    for path in files:
+        data = path.read_bytes()
+        fast, slow = fast_fields(data), _pypdf_fields(data)
+        assert fast is not None and not isinstance(slow, str), path.name
+        assert {k: v for k, v in fast[0].items() if v is not None} == {
+            k: str(v) for k, v in slow[0].items() if v is not None
+        }, path.name
+        assert fast[1:] == slow[1:], path.name
+    assert len(fast_fields(files[-1].read_bytes())[0]) >= 6 * 41  # every sheet's fields
+    cut = files[0].read_bytes()
+    assert fast_fields(cut[: len(cut) // 2]) is None
+    assert isinstance(_pypdf_fields(cut[: len(cut) // 2]), str)
+
+
 @pytest.mark.parametrize(
     "written, parsed, shown",
     [("1,55040", 1.5504, "1.55040"), ("−0,0176", -0.0176, "−0.0176"),

@@ -1,4 +1,4 @@
-"""Reading filled worksheet PDFs into submissions (pypdf; bytes in, no file I/O).
+"""Reading filled worksheet PDFs into submissions (pikepdf, else pypdf; bytes in, no file I/O).
 
 Each answer is the text form field named by its step id; the version is the read-only field
 `version`, or `bpquiz-version:CODE` in the document's keywords. Optional `student_id` and `name`
@@ -25,7 +25,79 @@ ENCRYPTED = "the PDF is encrypted; save it without a password and grade again"
 
 def read_pdf(data: bytes, file: str, exercise: Exercise) -> Reading:
     """The submissions of one filled worksheet PDF (several, for a merged print file)."""
-    from pypdf import PdfReader  # imported here: CSV-only grading does not pay for it
+    found = fast_fields(data)
+    if found is None:  # pypdf decides what is wrong with it, or reads what it can
+        found = _pypdf_fields(data)
+        if isinstance(found, str):
+            return unreadable(file, found)
+    values, keywords, producer = found
+    own = own_pdf(keywords, producer, len(_sheets(values, exercise)))
+    if own:
+        return Reading(skipped=[(file, own)])
+    return submissions_from_fields(values, file, exercise, keywords)
+
+
+Fields = tuple[dict[str, Any], str, str]  # ({qualified name: /V}, keywords, producer)
+_MAX_DEPTH = 32  # of the field tree: a worksheet's is 1 deep, a merged print file's 2
+
+
+def fast_fields(data: bytes) -> Fields | None:
+    """The form fields and metadata of a PDF that qpdf (pikepdf) reads cleanly — no encryption,
+    no repair, no warning, only text, name or array values in a tree without cycles —, in
+    about 1 ms instead of pypdf's 5; else None, and `read_pdf` asks pypdf, as before."""
+    import pikepdf  # imported here: CSV-only grading does not pay for it
+
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if pdf.is_encrypted:
+                return None
+            values: dict[str, Any] = {}
+            form = pdf.Root.get("/AcroForm")
+            fields = form.get("/Fields") if form is not None else None
+            if fields is not None and not _walk(fields, "", values, set(), 0):
+                return None
+            info = pdf.docinfo
+            keywords, producer = str(info.get("/Keywords", "")), str(info.get("/Producer", ""))
+            if pdf.get_warnings():
+                return None
+    except Exception:  # noqa: BLE001 - pypdf then reads it, or names what is wrong
+        return None
+    return values, keywords, producer
+
+
+def _walk(kids: Any, parent: str, values: dict[str, Any], seen: set, depth: int) -> bool:
+    """Each terminal field's qualified name and value into `values`, as pypdf's get_fields
+    names them (`parent.child`; a widget without /T is its parent's); False on anything
+    unusual."""
+    import pikepdf
+
+    if depth > _MAX_DEPTH or not isinstance(kids, pikepdf.Array):
+        return False
+    for field in kids:
+        if not isinstance(field, pikepdf.Dictionary) or field.objgen in seen:
+            return False
+        if field.objgen != (0, 0):
+            seen.add(field.objgen)
+        title = field.get("/T")
+        name = parent if title is None else f"{parent}.{title}" if parent else str(title)
+        value = field.get("/V")
+        if value is not None:
+            if isinstance(value, pikepdf.Array):
+                value = [str(v) for v in value]
+            elif isinstance(value, (pikepdf.String, pikepdf.Name)):
+                value = str(value)
+            else:
+                return False
+        if title is not None and (value is not None or "/Kids" not in field):
+            values[name] = value
+        if "/Kids" in field and not _walk(field["/Kids"], name, values, seen, depth + 1):
+            return False
+    return True
+
+
+def _pypdf_fields(data: bytes) -> Fields | str:
+    """The fields and metadata as pypdf reads them, or what is wrong with the file."""
+    from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     try:
@@ -35,20 +107,16 @@ def read_pdf(data: bytes, file: str, exercise: Exercise) -> Reading:
                 # cryptography package: an encrypted file either way.
                 reader = PdfReader(io.BytesIO(data))
             except (DependencyError, FileNotDecryptedError):
-                return unreadable(file, ENCRYPTED)
+                return ENCRYPTED
             if reader.is_encrypted:  # before anything that reads (decrypts) its objects
-                return unreadable(file, ENCRYPTED)
+                return ENCRYPTED
             fields = reader.get_fields() or {}
             metadata = reader.metadata or {}
             keywords = str(metadata.get("/Keywords") or "")
             producer = str(metadata.get("/Producer") or "")
     except Exception as e:  # noqa: BLE001 - pypdf raises many kinds on damaged files; one bad file must not stop grading
-        return unreadable(file, f"not a readable PDF ({type(e).__name__}: {e})")
-    values = {name: f.get("/V") for name, f in fields.items()}
-    own = own_pdf(keywords, producer, len(_sheets(values, exercise)))
-    if own:
-        return Reading(skipped=[(file, own)])
-    return submissions_from_fields(values, file, exercise, keywords)
+        return f"not a readable PDF ({type(e).__name__}: {e})"
+    return {name: f.get("/V") for name, f in fields.items()}, keywords, producer
 
 
 @contextmanager
