@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from pdfwords import words
 
 from bpquiz.documents import render, sheets
 from bpquiz.documents.views import Page
@@ -165,16 +166,6 @@ def _text(pdf: bytes) -> str:
                           check=True).stdout.decode()  # fmt: skip
 
 
-def _word_boxes(pdf: bytes) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """Each word of page 1 with its box (x0, y0, x1, y1 in points from the top left)."""
-    xml = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", "-", "-"], input=pdf,
-                         capture_output=True, check=True).stdout.decode()  # fmt: skip
-    found = re.findall(
-        r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', xml
-    )
-    return [(word, tuple(map(float, box))) for *box, word in found]
-
-
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 @pytest.mark.parametrize("name", [LONG, "Ada"])
 def test_a_name_prints_whole_and_visible(paper, name, tmp_path):
@@ -188,7 +179,7 @@ def test_a_name_prints_whole_and_visible(paper, name, tmp_path):
         blank = sheets.render_document(kind, Sheet(variant, "", ""), Page(), paper)
         (tmp_path / "named.pdf").write_bytes(pdf)
         (tmp_path / "blank.pdf").write_bytes(blank)
-        boxes = dict(_word_boxes(pdf))
+        boxes = {word: box for page, word, box in words(pdf) if page == 0}
         for word in [*name.split(), "s123456789"]:
             assert word in boxes, (kind, word)
             box = boxes[word]
@@ -200,15 +191,10 @@ def test_updated_values_at_eight_decimals_do_not_run_together():
     """At 8 decimals the solution's updated values stand apart: no two of them overlap."""
     variant = draw_variant(Exercise(), 5, 0, decimals=8, version="AB3CD4")
     pdf = sheets.render_document("solution", Sheet(variant), Page(decimals=8), "a4")
-    xml = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True,
-                         check=True).stdout.decode()  # fmt: skip
     rows: dict[tuple[int, int], list[tuple[float, float]]] = {}
-    for page_number, page in enumerate(xml.split("<page ")[1:]):
-        for x0, y0, x1 in re.findall(
-            r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">−?\d\.\d{8}</word>',
-            page,
-        ):
-            rows.setdefault((page_number, round(float(y0))), []).append((float(x0), float(x1)))
+    for page, word, (x0, y0, x1, _) in words(pdf):
+        if re.fullmatch(r"−?\d\.\d{8}", word):
+            rows.setdefault((page, round(y0)), []).append((x0, x1))
     assert len(rows) > 20
     for row in rows.values():
         row.sort()
