@@ -8,6 +8,10 @@ PAPERS = ("a4", "letter")
 PAPER_NAMES = {"a4": "A4", "letter": "Letter"}
 MAX_SHEETS = 5000  # per run
 
+# The placeholder student whose documents the shared layouts (skeletons) are laid out from:
+# a code, an ID and a name of the kinds every student's have, and none of their text.
+NEUTRAL_CODE, NEUTRAL_ID, NEUTRAL_NAME = "XXXXXX", "Xx0", "Xx"
+
 # The columns that say who and which sheet, before the step columns (contract.md).
 IDENTITY_COLUMNS = ("student_id", "name", "version")
 

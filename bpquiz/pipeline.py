@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .constants import NEUTRAL_CODE, NEUTRAL_ID, NEUTRAL_NAME
 from .exercise.key import Sheet
 from .exercise.model import Exercise
 from .exercise.solve import solve
@@ -48,9 +49,6 @@ class Done:
     error: str = ""  # empty when the document was written; else "<kind>: <what went wrong>"
 
 
-NEUTRAL_CODE = "XXXXXX"
-
-
 def neutral_job(settings: Settings, first: Job) -> Job:
     """The sheet a run's skeletons are laid out from: sheet 0 of seed 0, code XXXXXX, and, in a
     roster run, a placeholder name and ID. It shares every student's layout and none of their
@@ -60,7 +58,7 @@ def neutral_job(settings: Settings, first: Job) -> Job:
     )
     return Job(
         -1, NEUTRAL_CODE, dict(variant.given),
-        "Xx0" if first.student_id else "", "Xx" if first.name else "",
+        NEUTRAL_ID if first.student_id else "", NEUTRAL_NAME if first.name else "",
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..constants import NEUTRAL_CODE, NEUTRAL_ID, NEUTRAL_NAME
 from ..exercise.key import Sheet
 from ..exercise.model import Exercise
 from ..exercise.variants import draw_variant
@@ -21,16 +22,16 @@ from ..marking.submissions import Submission
 from . import render, sheets
 
 TEMPLATE = "feedback.html.j2"
-NEUTRAL_CODE = "XXXXXX"
 
 
 def neutral_result(exercise: Exercise, policy: Policy) -> Result:
     """A student who depends on no one: the feedback's skeleton is laid out from them."""
     variant = draw_variant(exercise, 0, 0, policy.decimals, None, NEUTRAL_CODE)
     answers = {sid: f"{variant.values[sid]:.{policy.decimals}f}" for sid in exercise.asked_ids}
-    sheet = Sheet(variant, "Xx0", "Xx")
-    submission = Submission("neutral", None, NEUTRAL_CODE, "Xx0", "Xx", answers)
-    return Result(submission, sheet, "Xx0", "Xx", grade_submission(variant, answers, policy))
+    sheet = Sheet(variant, NEUTRAL_ID, NEUTRAL_NAME)
+    submission = Submission("neutral", None, NEUTRAL_CODE, NEUTRAL_ID, NEUTRAL_NAME, answers)
+    graded = grade_submission(variant, answers, policy)
+    return Result(submission, sheet, NEUTRAL_ID, NEUTRAL_NAME, graded)
 
 
 def build_feedback_skeleton(context: dict[str, Any], paper: str, path: Path) -> Path:
