@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,15 +75,14 @@ def sizes(out: Path) -> dict[str, int]:
     return found
 
 
-PRESET: list[str] = []  # --preset NAME: the exercise options of the runs (default: the article's)
-
-
-def run_once(n: int, jobs: int | None, cache: Path) -> tuple[float, int, int, float, dict]:
+def run_once(
+    n: int, jobs: int | None, cache: Path, options: Sequence[str] = ()
+) -> tuple[float, int, int, float, dict]:
     """(wall s, peak RSS of one process kB, of the process tree kB, CPU s, file sizes)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
         cmd = [sys.executable, "-m", "bpquiz", "generate", "--n", str(n), "--seed", "2026",
-               "--out", str(out), "--quiet", *PRESET]  # fmt: skip
+               "--out", str(out), "--quiet", *options]  # fmt: skip
         if jobs:
             cmd += ["--jobs", str(jobs)]
         env = {**os.environ, "PYTHONPATH": str(ROOT), "BPQUIZ_CACHE": str(cache)}
@@ -117,14 +117,15 @@ def run_once(n: int, jobs: int | None, cache: Path) -> tuple[float, int, int, fl
 
 def runs(n: int, args: argparse.Namespace, mode: str, scratch: Path) -> list[tuple]:
     """--repeat runs of one n: each with an empty cache (cold) or with a filled one (warm)."""
+    options = ["--preset", args.preset] if args.preset else []
     if mode == "warm":
         cache = scratch / "warm"
         if not cache.exists():
-            run_once(2, args.jobs, cache)  # fills the cache; not timed
-        return [run_once(n, args.jobs, cache) for _ in range(args.repeat)]
+            run_once(2, args.jobs, cache, options)  # fills the cache; not timed
+        return [run_once(n, args.jobs, cache, options) for _ in range(args.repeat)]
     found = []
     for k in range(args.repeat):
-        found.append(run_once(n, args.jobs, scratch / f"cold-{n}-{k}"))
+        found.append(run_once(n, args.jobs, scratch / f"cold-{n}-{k}", options))
     return found
 
 
@@ -136,8 +137,6 @@ def main() -> None:
     parser.add_argument("--cache", choices=("both", "cold", "warm"), default="both")
     parser.add_argument("--preset", help="exercise preset, e.g. largest (4-4-4, all asked)")
     args = parser.parse_args()
-    if args.preset:
-        PRESET[:] = ["--preset", args.preset]
     modes = ("cold", "warm") if args.cache == "both" else (args.cache,)
 
     print(f"bpquiz generate benchmark: {os.cpu_count()} cores, jobs={args.jobs or 'all'}, "

@@ -117,6 +117,15 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
     return float(wall), int(rss_kb) / 1024, int(rc)
 
 
+def linked(files: list[Path], folder: Path) -> Path:
+    """A folder of hard links to `files` (a part of the class, kept with the data)."""
+    folder.mkdir(exist_ok=True)
+    for p in files:
+        if not (folder / p.name).exists():
+            os.link(p, folder / p.name)
+    return folder
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pdfs", type=int, default=1000, help="filled worksheet PDFs (0: skip)")
@@ -185,15 +194,9 @@ def main() -> None:
         if args.feedback:
             subset = pdf_dir / "submissions"
             if args.feedback < args.pdfs:
-                subset = pdf_dir / "subset"
-                subset.mkdir(exist_ok=True)
-                for p in sorted((pdf_dir / "submissions").iterdir())[: args.feedback]:
-                    target = subset / p.name
-                    if not target.exists():
-                        os.link(p, target)
+                subset = linked(sorted(subset.iterdir())[: args.feedback], pdf_dir / "subset")
+                timed([*grade, str(subset), *key, *out])  # without feedback, on the same PDFs
             command = [*grade, str(subset), *key, "--out", str(pdf_dir / "graded-feedback")]
-            if args.feedback < args.pdfs:  # the run without feedback, on the same PDFs
-                timed([*grade, str(subset), *key, *out])
             base_wall, base_cpu = wall, CPU["last"]
             # Cold: no feedback layout kept from an earlier run (a fresh BPQUIZ_CACHE); warm: the
             # one this run kept.
@@ -211,12 +214,8 @@ def main() -> None:
                 )
             # Per student as bench_generate counts it: the slope between a quarter of the class
             # and all of it (warm), so that the run's fixed cost is left out.
-            quarter = pdf_dir / "quarter"
-            quarter.mkdir(exist_ok=True)
             few = sorted(subset.iterdir())[: max(args.feedback // 4, 2)]
-            for p in few:
-                if not (quarter / p.name).exists():
-                    os.link(p, quarter / p.name)
+            quarter = linked(few, pdf_dir / "quarter")
             many_wall, many_cpu = wall, CPU["last"]
             few_wall, _, _ = timed(
                 [*grade, str(quarter), *key, "--out", str(pdf_dir / "graded-quarter"), "--force"],
