@@ -285,21 +285,29 @@ def test_nothing_to_grade_is_a_usage_error(graded, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def _class_csv(root: Path):
+    """The key and the CSV's students of the `graded` class, graded in this process."""
+    from bpquiz.grade import load_key
+    from bpquiz.marking.formats import read_file
+    from bpquiz.marking.grading import Policy
+    from bpquiz.marking.match import grade_class
+
+    key = load_key(root / "class" / "key.json")
+    reading = read_file(root / "submissions" / "answers.csv", key.exercise)
+    results, problems = grade_class(key, reading.submissions, Policy())
+    return key, results, problems
+
+
 def test_feedback_renders_without_weasyprint_warnings(graded, caplog):
     """Rendering a feedback page and the summary logs no WeasyPrint warning."""
     from bpquiz.documents import render
     from bpquiz.documents.feedback import feedback_context, summary_context
     from bpquiz.documents.views import Page
-    from bpquiz.grade import load_key
-    from bpquiz.marking.formats import read_file
     from bpquiz.marking.grading import Policy
-    from bpquiz.marking.match import grade_class
     from bpquiz.marking.reports import statistics_dict
 
     root, _, _ = graded
-    key = load_key(root / "class" / "key.json")
-    reading = read_file(root / "submissions" / "answers.csv", key.exercise)
-    results, problems = grade_class(key, reading.submissions, Policy())
+    key, results, problems = _class_csv(root)
     stats = statistics_dict(key.exercise, results)
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         render.render_pdf("feedback.html.j2", feedback_context(results[1], Policy(), Page()))
@@ -308,17 +316,6 @@ def test_feedback_renders_without_weasyprint_warnings(graded, caplog):
             summary_context(key.exercise, results, problems, Policy(), Page(), stats),
         )
     assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []
-
-
-def _class_results(root: Path):
-    from bpquiz.grade import load_key
-    from bpquiz.marking.formats import read_file
-    from bpquiz.marking.grading import Policy
-    from bpquiz.marking.match import grade_class
-
-    key = load_key(root / "class" / "key.json")
-    reading = read_file(root / "submissions" / "answers.csv", key.exercise)
-    return grade_class(key, reading.submissions, Policy())[0]
 
 
 def test_stamped_feedback_matches_a_full_render(graded):
@@ -330,7 +327,7 @@ def test_stamped_feedback_matches_a_full_render(graded):
     from bpquiz.marking.grading import Policy
 
     root, _, _ = graded
-    results = _class_results(root)
+    _, results, _ = _class_csv(root)
     assert {r.student for r in results} == {"s3", "s4", "s5"}
     for r in results:
         path = root / "graded" / "feedback" / f"{r.student}.pdf"
